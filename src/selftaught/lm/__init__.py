@@ -1,0 +1,72 @@
+"""The language-model layer: the paper's `batch_prompt`/`prompt` with budgets, a record/replay
+cache, accounting, and three backends (local llama-server, OpenAI-compatible, replay)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from selftaught.lm.budget import Budget
+from selftaught.lm.cache import CacheMode, ResponseCache
+from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.config import LMConfig
+from selftaught.lm.extract import extract_code
+from selftaught.lm.local.embedded import Progress
+from selftaught.lm.protocol import Backend, LanguageModel
+from selftaught.lm.usage import UsageLog
+
+__all__ = [
+    "Budget", "CacheMode", "LMConfig", "LanguageModel", "LanguageModelClient",
+    "extract_code", "make_backend", "open_language_model",
+]
+
+
+def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
+    """Start (local) or connect (openai) the configured backend. The caller closes it."""
+    if config.backend == "replay":
+        from selftaught.lm.backends.replay import ReplayBackend
+
+        return ReplayBackend(config.model_name)
+    if config.backend == "openai":
+        from selftaught.lm.backends.openai_compat import EndpointConfig, OpenAIBackend
+
+        return OpenAIBackend(EndpointConfig(
+            base_url=config.base_url or "https://api.openai.com/v1",
+            model=config.model_name, api_key=config.api_key(),
+            timeout_s=config.timeout_s, max_retries=config.max_retries,
+        ))
+    from selftaught.lm.backends.local import LocalBackend
+    from selftaught.lm.local.embedded import ensure_model
+    from selftaught.lm.local.server import ServerConfig
+
+    model_path = config.model_path or ensure_model(progress=progress)
+    return LocalBackend(
+        ServerConfig(
+            model_path=model_path, slots=config.budget.max_responses_per_call,
+            ctx_per_slot=config.ctx_per_slot, threads=config.threads, port=config.port,
+            alias=config.model_name, startup_timeout_s=config.startup_timeout_s,
+        ),
+        timeout_s=config.timeout_s,
+    )
+
+
+@contextmanager
+def open_language_model(
+    config: LMConfig, usage_log: Path | None = None, progress: Progress | None = None
+) -> Iterator[LanguageModelClient]:
+    """A ready client; the backend (and a local server) is stopped on exit, Ctrl-C included."""
+    cache_mode = CacheMode.REPLAY if config.backend == "replay" else config.cache
+    cache = ResponseCache(
+        None if cache_mode is CacheMode.OFF else config.resolved_cache_path, cache_mode
+    )
+    backend = make_backend(config, progress)
+    client = LanguageModelClient(
+        backend, cache, UsageLog(usage_log), config.budget, config.max_tokens, config.temperature
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+        backend.close()
+        cache.close()

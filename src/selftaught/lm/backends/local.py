@@ -1,0 +1,34 @@
+"""The default backend: the embedded model (or any GGUF) served by a private llama-server."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from selftaught.lm.backends.openai_compat import EndpointConfig, OpenAIBackend
+from selftaught.lm.local.server import LlamaServer, ServerConfig
+from selftaught.lm.protocol import Completion, Message, Sampling
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, server: ServerConfig, timeout_s: float = 600.0) -> None:
+        self.model = server.alias
+        self.server = LlamaServer(server).start()
+        endpoint = EndpointConfig(
+            base_url=self.server.base_url, model=server.alias, api_key="no-key",
+            timeout_s=timeout_s, max_retries=1,
+        )
+        # On any request failure, first ask whether the server died: that is the real error.
+        self._http = OpenAIBackend(endpoint, on_failure=self.server.check_alive)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        return self._http.complete(messages, sampling)
+
+    def close(self) -> None:
+        self._http.close()
+        self.server.stop()

@@ -1,0 +1,1 @@
+"""The embedded local model: llama.cpp's llama-server and a GGUF shipped on PyPI."""

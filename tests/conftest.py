@@ -1,0 +1,17 @@
+"""Shared fixtures. The `embedded_server` is one real llama-server with the embedded model,
+started once per test session (about 3 s) and stopped at the end."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def embedded_server():
+    from selftaught.lm.local.embedded import ensure_model
+    from selftaught.lm.local.server import LlamaServer, ServerConfig
+
+    config = ServerConfig(model_path=ensure_model(), slots=6, ctx_per_slot=2048,
+                          alias="qwen2.5-coder-1.5b-instruct-q4_k_m", api_key="test-key")
+    with LlamaServer(config) as server:
+        yield server

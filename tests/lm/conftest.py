@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Sequence
+
+import pytest
+
+from selftaught.lm.budget import Budget
+from selftaught.lm.cache import CacheMode, ResponseCache
+from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.protocol import Completion, Message, Sampling
+from selftaught.lm.usage import UsageLog
+
+
+class CountingBackend:
+    """A test double for cache and budget semantics (not for model behaviour): every
+    request that reaches it gets a fresh, numbered answer."""
+
+    name = "counting"
+
+    def __init__(self, model: str = "counting-model") -> None:
+        self.model = model
+        self.requests: list[Sequence[Message]] = []
+        self._ids = itertools.count()
+        self._lock = threading.Lock()
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        with self._lock:
+            self.requests.append(messages)
+            n = next(self._ids)
+        return Completion(f"sample {n} for {messages[-1]['content']}", 3, 5, self.model, 0.001)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def backend() -> CountingBackend:
+    return CountingBackend()
+
+
+@pytest.fixture
+def make_client(tmp_path, backend):
+    clients = []
+
+    def make(mode: CacheMode = CacheMode.READWRITE, budget: Budget = Budget(4, 6), be=None):
+        cache = ResponseCache(tmp_path / "cache.sqlite", mode)
+        client = LanguageModelClient(be or backend, cache, UsageLog(tmp_path / "usage.jsonl"), budget, 32)
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.close()
+        c.cache.close()

@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import pytest
+
+from selftaught.errors import ConfigError
+from selftaught.lm.cache import CacheMode
+from selftaught.lm.config import LMConfig, from_sources
+
+
+def test_defaults_are_the_papers_settings():
+    cfg = LMConfig()
+    assert (cfg.backend, cfg.max_tokens, cfg.temperature) == ("local", 1024, 0.7)
+    assert (cfg.budget.max_calls, cfg.budget.max_responses_per_call) == (4, 6)
+    assert cfg.model_name == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def test_toml_then_environment_then_flags(tmp_path, monkeypatch):
+    toml = tmp_path / "lm.toml"
+    toml.write_text('[lm]\nbackend = "openai"\nmodel = "from-toml"\nmax_calls = 2\ncache = "off"\n'
+                    'base_url = "http://toml/v1"\n')
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://env/v1")
+    cfg = from_sources(toml, model="from-flag", max_tokens=None)
+    assert cfg.model == "from-flag"
+    assert cfg.base_url == "http://env/v1"
+    assert cfg.budget.max_calls == 2 and cfg.budget.max_responses_per_call == 6
+    assert cfg.cache is CacheMode.OFF and cfg.max_tokens == 1024
+
+
+@pytest.mark.parametrize(
+    "overrides, problem, fix",
+    [
+        ({"max_tokens": 0}, "max_tokens 0 is out of range", "--max-tokens between 1"),
+        ({"max_tokens": 10**6}, "out of range", "--max-tokens"),
+        ({"temperature": 3.0}, "temperature 3.0 is out of range", "between 0 and 2"),
+        ({"temperature": -1}, "out of range", "temperature"),
+        ({"max_calls": 0}, "allows no calls", "--max-calls"),
+        ({"max_responses_per_call": 0}, "allows no responses", "--max-responses"),
+        ({"backend": "gpt"}, "unknown backend 'gpt'", "local, openai, replay"),
+        ({"backend": "openai"}, "needs a model name", "--model"),
+        ({"cache": "maybe"}, "unknown cache mode", "readwrite"),
+        ({"max_tokens": 4096}, "no room for the prompt", "--ctx-per-slot"),
+    ],
+)
+def test_bad_settings_name_the_problem_and_the_fix(overrides, problem, fix, monkeypatch):
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    with pytest.raises(ConfigError) as info:
+        from_sources(None, **overrides)
+    assert problem in info.value.problem
+    assert fix in info.value.fix
+
+
+def test_unknown_toml_key_names_the_file_and_key(tmp_path):
+    toml = tmp_path / "lm.toml"
+    toml.write_text("[lm]\nmax_tokenz = 5\n")
+    with pytest.raises(ConfigError) as info:
+        from_sources(toml)
+    assert str(toml) in info.value.problem and "lm.max_tokenz" in info.value.problem
+    assert "max_tokens" in info.value.fix
+
+
+def test_wrong_type_in_toml(tmp_path):
+    toml = tmp_path / "lm.toml"
+    toml.write_text('[lm]\nmax_tokens = "many"\n')
+    with pytest.raises(ConfigError, match="lm.max_tokens='many' is not a int"):
+        from_sources(toml)
+
+
+def test_broken_and_missing_toml(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[lm\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        from_sources(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        from_sources(tmp_path / "absent.toml")
+
+
+def test_openai_backend_needs_a_key(monkeypatch):
+    monkeypatch.delenv("MY_KEY", raising=False)
+    cfg = LMConfig(backend="openai", model="m", api_key_env="MY_KEY")
+    with pytest.raises(ConfigError, match="MY_KEY is empty"):
+        cfg.api_key()
+
+
+def test_model_path_names_the_model(tmp_path):
+    assert LMConfig(model_path=Path("/models/tiny-q8.gguf")).model_name == "tiny-q8"

