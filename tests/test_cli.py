@@ -116,3 +116,42 @@ def test_doctor_reports_every_check_and_a_token_rate():
     for check in ("llama-server", "model", "port", "bwrap", "seccomp", "completion (local)"):
         assert check in proc.stdout
     assert "tok/s" in proc.stdout and "FAIL" not in proc.stdout
+
+
+GF2_SOLVER = '''import numpy as np
+
+def algorithm(train_samples, train_parity, test_samples):
+    A = np.concatenate([train_samples, train_parity[:, None]], axis=1) % 2
+    r, pivots = 0, []
+    for c in range(A.shape[1] - 1):
+        p = next((i for i in range(r, len(A)) if A[i, c]), None)
+        if p is None:
+            continue
+        A[[r, p]] = A[[p, r]]
+        for i in range(len(A)):
+            if i != r and A[i, c]:
+                A[i] ^= A[r]
+        pivots.append(c)
+        r += 1
+    w = np.zeros(A.shape[1] - 1, dtype=int)
+    for i, c in enumerate(pivots):
+        w[c] = A[i, -1]
+    return (test_samples @ w) % 2
+'''
+
+
+def test_evaluate_scores_a_program_in_the_sandbox_as_json(tmp_path):
+    import json
+
+    program = tmp_path / "solver.py"
+    program.write_text(GF2_SOLVER)
+    proc = selftaught("evaluate", "parity", "--program", str(program), "--split", "test", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["score"] == 1.0 and report["split"] == "test" and len(report["instances"]) == 50
+    assert {i["status"] for i in report["instances"]} == {"ok"}
+
+
+def test_evaluate_names_a_missing_program():
+    assert_clear_error(selftaught("evaluate", "parity", "--program", "/no/such.py"),
+                       "cannot read --program /no/such.py", "path of a Python file")

@@ -203,6 +203,50 @@ def prompt(
             out.print(Panel(done.text, title=title))
 
 
+Unsafe = Annotated[bool, typer.Option(
+    "--unsafe-no-sandbox",
+    help="Run LM-written code WITHOUT isolation (for machines lacking user namespaces). Printed loudly and "
+         "recorded in the output.")]
+
+
+@app.command()
+def evaluate(
+    task: Annotated[str, typer.Argument(help="A built-in task name (e.g. parity).")],
+    program: Annotated[Path, typer.Option("--program", help="The Python file to score.")],
+    split: Annotated[str, typer.Option(help="Which instances: val (used for selection) or test (held out).")] = "val",
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object: score and per-instance outcomes.")] = False,
+    slots: Annotated[int, typer.Option(help="Parallel sandbox workers.")] = 2,
+    unsafe: Unsafe = False,
+    debug: Debug = False,
+) -> None:
+    """Score one program on one task, each instance in the sandbox.
+
+    The program runs isolated (bwrap namespaces, seccomp, rlimits, its own uid); the hidden
+    instances and the scorer stay in this process.
+
+    Examples:
+
+      selftaught evaluate parity --program my_parity.py
+
+      selftaught evaluate parity --program my_parity.py --split test --json
+    """
+    import json
+
+    from selftaught.errors import ConfigError
+    from selftaught.sandbox.evaluate import evaluate_task, render_text
+
+    try:
+        source = program.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read --program {program}: {exc.strerror}", "pass the path of a Python file") from None
+    with console.status(f"evaluating {program} on {task} ({split})"):
+        report = evaluate_task(task, source, split, unsafe=unsafe, slots=slots)
+    if json_output:
+        typer.echo(json.dumps(report))
+    else:
+        Console().print(render_text(report), highlight=False)
+
+
 def main() -> None:
     """Entry point: expected errors become one clear message and a non-zero exit."""
     try:

@@ -1,0 +1,49 @@
+"""Settings of a sandbox pool (frozen: a pool's policy cannot change while it runs)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How many workers, what they may use, and how long a fork-server lives.
+
+    `unsafe=True` runs programs without isolation (no namespaces, no uid change, no
+    seccomp); it exists for machines without user namespaces and is recorded in every
+    Outcome. Nothing inside a sandbox can read or change this object.
+    """
+
+    slots: int = 2  # parallel workers; each is one bwrap instance with its own uid
+    unsafe: bool = False
+    # The in-sandbox interpreter: under /usr (the only tree mounted), readable by the sandbox
+    # uid, and the host's minor version so the host's numpy wheel loads inside.
+    python: str = field(default_factory=lambda: "/usr/bin/python{}.{}".format(*sys.version_info[:2]))
+    # (module name, source text) pairs importable inside, e.g. the paper's `helpers`
+    # module with extract_code; loaded once per fork-server, like the preloads.
+    helper_modules: tuple[tuple[str, str], ...] = ()
+    # imported once in the fork-server when available (numpy 2 loads numpy.random lazily:
+    # ~9 ms per program if it is not preloaded)
+    preload: tuple[str, ...] = ("numpy", "numpy.random", "numpy.linalg", "random", "collections",
+                                "heapq", "itertools", "functools", "math", "re")
+    numpy_dir: str | None = None  # site-packages holding numpy; None: where the host finds it
+    recycle_after: int = 500  # restart a fork-server after this many programs
+    uid_base: int = 1_500_000_000  # sandbox uids when the host is root (no passwd entry needed)
+    max_frame_bytes: int = 8 << 20  # cap on any one message from the sandbox
+    max_result_bytes: int = 4 << 20  # cap on an encoded return value
+    scratch_bytes: int = 64 << 20  # tmpfs size of the scratch directory
+    max_file_bytes: int = 16 << 20  # RLIMIT_FSIZE
+    max_threads: int = 64  # RLIMIT_NPROC for the slot's uid (threads count as processes)
+    max_open_files: int = 64  # RLIMIT_NOFILE
+    stderr_tail_bytes: int = 4096  # how much of a program's stdout/stderr is kept
+    start_timeout_s: float = 20.0
+    kill_grace_s: float = 1.0  # wait this long for the fork-server to kill a child
+
+    def __post_init__(self) -> None:
+        from selftaught.errors import ConfigError
+
+        if self.slots < 1:
+            raise ConfigError(f"slots must be at least 1, got {self.slots}", "set slots >= 1")
+        if self.recycle_after < 1:
+            raise ConfigError("recycle_after must be at least 1", "set recycle_after >= 1")

@@ -1,0 +1,283 @@
+"""The trusted side: a pool of sandboxed fork-servers and the per-call protocol.
+
+The host never imports or executes program text. It ships the text into a sandbox, sends
+the inputs, measures wall time itself, answers proxy requests (LM, utility) under budgets
+it alone enforces, and turns whatever comes back into an Outcome after checking every type.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from selftaught.errors import SelftaughtError
+from selftaught.sandbox import isolation, protocol, telemetry
+from selftaught.sandbox.config import SandboxConfig
+from selftaught.sandbox.outcome import Outcome, Telemetry
+from selftaught.sandbox.slot import RawRun, Slot
+
+LmHandler = Callable[[str, dict], Any]
+UtilityHandler = Callable[[str], float]
+_UNSAFE_BANNER = (
+    "\n!!! selftaught: running LM-written code WITHOUT A SANDBOX (--unsafe-no-sandbox). !!!\n"
+    "!!! It can read, change and delete anything this user can.                     !!!\n\n"
+)
+
+
+def _boot_source() -> str:
+    """The -c program: load protocol.py and worker.py from text, start the fork-server."""
+    here = Path(__file__).parent
+    protocol_src = (here / "protocol.py").read_text()
+    worker_src = (here / "worker.py").read_text()
+    return (
+        "import sys, types, json\n"
+        "def _load(name, src):\n"
+        "    mod = types.ModuleType(name); sys.modules[name] = mod\n"
+        "    exec(compile(src, '<' + name + '>', 'exec'), mod.__dict__); return mod\n"
+        f"_load('sbx_protocol', {protocol_src!r})\n"
+        f"_load('sbx_worker', {worker_src!r}).main(json.loads(sys.argv[1]))\n"
+    )
+
+
+class SandboxPool:
+    """Parallel sandboxed workers. Use as a context manager; `call` is thread-safe.
+
+    Fails closed: without bwrap, user namespaces or seccomp it raises SelftaughtError,
+    unless config.unsafe is set (then it prints a loud banner and marks every Outcome).
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.launch: dict = {}
+        self._slots: queue.Queue[Slot] = queue.Queue()
+        self._all: list[Slot] = []
+        self._unsafe_scratch: tempfile.TemporaryDirectory | None = None
+        self.launcher: ThreadPoolExecutor | None = None
+        self._nproc_base = 0
+
+    def __enter__(self) -> SandboxPool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self.launch = self._launch_spec()
+        # As root every slot has a uid of its own, so NPROC only counts the sandbox; as a
+        # normal user it also counts the user's other processes, which must not starve it.
+        self._nproc_base = 0 if os.geteuid() == 0 else isolation.tasks_of_current_uid()
+        self.launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-launcher")
+        isolation.become_subreaper()
+        slots = [Slot(i, self.config, self.launch, self.launcher) for i in range(self.config.slots)]
+        errors: list[BaseException] = []
+
+        def start_one(slot: Slot) -> None:
+            try:
+                slot.start()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start_one, args=(slot,)) for slot in slots]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self._all = slots
+        if errors:
+            self.close()
+            raise errors[0]
+        for slot in slots:
+            self._slots.put(slot)
+
+    def close(self) -> None:
+        for slot in self._all:
+            slot.stop()
+        self._all = []
+        if self.launcher is not None:
+            self.launcher.shutdown(wait=True)
+            self.launcher = None
+        if self._unsafe_scratch is not None:
+            self._unsafe_scratch.cleanup()
+            self._unsafe_scratch = None
+
+    def _launch_spec(self) -> dict:
+        config = self.config
+        numpy_dir = config.numpy_dir or isolation.module_dir("numpy")
+        libraries = isolation.library_names()
+        settings = dict(libraries, preload=list(config.preload),
+                        helper_modules=[[name, source] for name, source in config.helper_modules])
+        if config.unsafe:
+            sys.stderr.write(_UNSAFE_BANNER)
+            self._unsafe_scratch = tempfile.TemporaryDirectory(prefix="selftaught-unsafe-")
+            settings.update(seccomp=False, scratch=self._unsafe_scratch.name,
+                            extra_paths=[numpy_dir] if numpy_dir else [])
+            return {"prefix": [], "boot": _boot_source(), "settings": settings}
+        isolation.check_user_namespaces()
+        seccomp_dir = isolation.module_dir("pyseccomp")
+        if seccomp_dir is None:
+            raise SelftaughtError("the sandbox needs the pyseccomp package, which is not installed",
+                                  isolation.FIX_ISOLATION)
+        bwrap = isolation.bwrap_binary()
+        if os.geteuid() == 0:  # the sandbox uid is not root: it must be able to reach these
+            for path in (bwrap, config.python, seccomp_dir, numpy_dir):
+                blocked = path and isolation.unreadable_for_others(path)
+                if blocked:
+                    raise SelftaughtError(
+                        f"the sandbox uid cannot read {path} ({blocked} is not readable by others)",
+                        "install selftaught in a virtual environment outside /root (e.g. <checkout>/.venv) "
+                        "and make sure the interpreter is readable by all users")
+        binds = isolation.bind_args(numpy_dir, seccomp_dir)
+        prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, binds)
+        settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH,
+                        extra_paths=[isolation.SANDBOX_SITE])
+        return {"prefix": prefix, "boot": _boot_source(), "settings": settings}
+
+    # -- public calls ----------------------------------------------------------------------
+
+    def call(self, program_text: str | bytes, entry_point: str, args: Sequence[Any] = (),
+             kwargs: Mapping[str, Any] | None = None, time_limit_s: float = 2.0,
+             memory_limit_mb: int = 512) -> Outcome:
+        """Run `entry_point(*args, **kwargs)` of the program in a sandbox."""
+        text, flags = _program_text(program_text)
+        if text is None:
+            return self._judge_invalid_text(flags)
+        try:
+            job = {"mode": "call", "program": text, "entry": entry_point,
+                   "args": protocol.to_wire(list(args)), "kwargs": protocol.to_wire(dict(kwargs or {}))}
+        except protocol.ProtocolError as exc:
+            raise SelftaughtError(f"cannot send these arguments into the sandbox: {exc}",
+                                  "pass only JSON-like data and numpy arrays") from None
+        raw = self._run(job, time_limit_s, memory_limit_mb, None)
+        return self._judge(raw, flags)
+
+    def run_improver(self, improver_text: str | bytes, initial_solution: str,
+                     utility_handler: UtilityHandler, utility_description: str,
+                     lm_handler: LmHandler, time_limit_s: float, *,
+                     entry_point: str = "improve_algorithm", memory_limit_mb: int = 1024,
+                     utility_attributes: Mapping[str, Any] | None = None,
+                     lm_attributes: Mapping[str, Any] | None = None) -> Outcome:
+        """Run improver(initial_solution, utility, language_model) in a sandbox.
+
+        Inside, `utility` and `language_model` are proxies: every call travels to the host,
+        where `utility_handler(solution)` and `lm_handler(method, kwargs)` enforce budgets
+        (raising BudgetExceeded, which is re-raised by name inside). Their attributes
+        (`utility.str`, `utility.budget`, `language_model.budget`, ...) are copies for the
+        improver to read; changing them changes nothing on the host. The value is the
+        improved solution and must be a string. time_limit_s is wall time, LM calls included.
+        Handlers run in host threads; a utility handler that itself uses this pool needs a
+        free slot (use slots >= 2 or a second pool).
+        """
+        text, flags = _program_text(improver_text)
+        if text is None:
+            return self._judge_invalid_text(flags)
+        utility_attrs = dict(utility_attributes or {})
+        utility_attrs.setdefault("str", utility_description)
+        utility_attrs.setdefault("description", utility_description)
+        job = {"mode": "improve", "program": text, "entry": entry_point,
+               "initial_solution": initial_solution,
+               "utility_attributes": protocol.to_wire(utility_attrs),
+               "lm_attributes": protocol.to_wire(dict(lm_attributes or {}))}
+        handlers = {"utility": utility_handler, "lm": lm_handler}
+        raw = self._run(job, time_limit_s, memory_limit_mb, handlers)
+        outcome = self._judge(raw, flags)
+        if outcome.ok and type(outcome.value) is not str:
+            return _replace(outcome, status="bad_output", value=None,
+                            diagnostics=f"an improver must return a string, got {type(outcome.value).__name__}")
+        return outcome
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _run(self, job: dict, time_limit_s: float, memory_limit_mb: int, handlers) -> RawRun:
+        if not self._all:
+            raise SelftaughtError("the sandbox pool is not started", "use `with SandboxPool(config) as pool:`")
+        config = self.config
+        limits = {
+            "as_bytes": int(memory_limit_mb) << 20,
+            "cpu_s": int(time_limit_s) + 2,  # backstop; the host's wall clock is the real limit
+            "fsize_bytes": config.max_file_bytes,
+            "nofile": config.max_open_files,
+            "nproc": None if config.unsafe else self._nproc_base + config.max_threads,
+            "max_frame_bytes": config.max_frame_bytes,
+            "max_result_bytes": config.max_result_bytes,
+        }
+        slot = self._slots.get()
+        try:
+            return slot.execute(job, limits, time_limit_s, handlers)
+        finally:
+            self._slots.put(slot)
+
+    def _judge(self, raw: RawRun, flags: tuple[str, ...]) -> Outcome:
+        status, value, diagnostics, blocked = "crash", None, "", None
+        if raw.result is not None and not raw.timed_out:
+            try:
+                value, status = protocol.from_wire(raw.result.get("result")), "ok"
+            except (protocol.ProtocolError, ValueError, TypeError) as exc:
+                status, diagnostics = "bad_output", f"result failed type checks: {exc}"
+        elif raw.timed_out:
+            status, diagnostics = "timeout", "wall-clock time limit exceeded; killed by the host"
+        elif raw.protocol_error:
+            status, diagnostics = "bad_output", raw.protocol_error
+        elif raw.error is not None:
+            status, diagnostics = _judge_error(raw.error)
+        elif raw.exit_status is not None:
+            status, diagnostics = telemetry.describe_exit(raw.exit_status)
+            if status == "blocked":
+                blocked = diagnostics
+        elif raw.worker_died:
+            diagnostics = f"the sandbox worker died; it will be restarted. {raw.worker_stderr}".strip()
+        if raw.handler_errors:
+            diagnostics += " | host handler errors: " + "; ".join(raw.handler_errors[:5])
+        return Outcome(
+            status=status, value=value, wall_time_s=raw.wall_time_s, diagnostics=diagnostics,
+            output_tail=raw.output.decode("utf-8", "replace"),
+            telemetry=Telemetry(static_flags=flags, runtime_events=tuple(raw.events), blocked=blocked),
+            unsafe=self.config.unsafe,
+        )
+
+    def _judge_invalid_text(self, flags: tuple[str, ...]) -> Outcome:
+        return Outcome(status="syntax_error", diagnostics="program text is not valid UTF-8",
+                       telemetry=Telemetry(static_flags=flags), unsafe=self.config.unsafe)
+
+
+def _judge_error(error: dict) -> tuple[str, str]:
+    kind = error.get("kind")
+    message = str(error.get("message", ""))[:1000]
+    if kind in ("syntax_error", "missing_entry_point", "memory_error", "bad_output"):
+        return kind, message
+    if kind == "exception":
+        kind_name = str(error.get("type", "Exception"))[:100]
+        if kind_name == "MemoryError":
+            return "memory_error", message
+        trace = str(error.get("traceback", ""))[-1500:]
+        return "crash", f"{kind_name}: {message}\n{trace}".strip()
+    return "crash", f"{kind}: {message}"
+
+
+def _program_text(program: str | bytes) -> tuple[str | None, tuple[str, ...]]:
+    """Decode program text strictly; garbage bytes are a syntax error, not a crash."""
+    if isinstance(program, bytes):
+        try:
+            program = program.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, ("unparsable",)
+    if type(program) is not str:
+        return None, ("unparsable",)
+    try:
+        program.encode("utf-8")  # lone surrogates cannot cross the wire
+    except UnicodeEncodeError:
+        return None, ("unparsable",)
+    return program, telemetry.scan(program)
+
+
+def _replace(outcome: Outcome, **changes: Any) -> Outcome:
+    import dataclasses
+
+    return dataclasses.replace(outcome, **changes)

