@@ -91,3 +91,13 @@ def test_temperature_out_of_range_is_refused(make_client, temperature):
 
 def test_a_single_string_is_one_message(make_client):
     assert len(make_client().batch_prompt("e", "just one")) == 1
+
+
+def test_streams_are_independent_sample_sequences(make_client, backend):
+    lm = make_client()
+    a = lm.with_fresh_budget(stream="run-a").batch_prompt("e", ["m"])
+    b = lm.with_fresh_budget(stream="run-b").batch_prompt("e", ["m"])
+    assert a != b
+    # Replaying only stream b (as a resumed run that skips finished run a would) gets b's sample.
+    replay = make_client(CacheMode.REPLAY, be=CountingBackend())
+    assert replay.with_fresh_budget(stream="run-b").batch_prompt("e", ["m"]) == b

@@ -37,8 +37,12 @@ class CacheMode(str, enum.Enum):
             raise ConfigError(f"unknown cache mode {value!r}", f"use one of: {choices}") from None
 
 
-def request_key(model: str, messages: Sequence[Message], sampling: Sampling) -> str:
+def request_key(model: str, messages: Sequence[Message], sampling: Sampling, stream: str = "") -> str:
+    """`stream` names an independent sequence of samples (e.g. one improver run), so that a
+    resumed run that skips finished work still hands later work the samples it had before."""
     payload = {"model": model, "messages": list(messages), "sampling": asdict(sampling)}
+    if stream:
+        payload["stream"] = stream
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
 

@@ -44,8 +44,10 @@ class LanguageModelClient:
         budget: Budget,
         max_tokens: int,
         default_temperature: float = 0.7,
+        stream: str = "",
     ) -> None:
         self.backend = backend
+        self.stream = stream
         self.cache = cache
         self.usage = usage
         self.budget = BudgetTracker(budget)
@@ -57,10 +59,12 @@ class LanguageModelClient:
             max_workers=budget.max_responses_per_call, thread_name_prefix="lm-request"
         )
 
-    def with_fresh_budget(self, budget: Budget | None = None) -> "LanguageModelClient":
+    def with_fresh_budget(self, budget: Budget | None = None, stream: str | None = None) -> "LanguageModelClient":
+        """A client for the next improver run: its own budget and, optionally, its own sample
+        stream in the cache; the backend, cache and usage log are shared."""
         return LanguageModelClient(
             self.backend, self.cache, self.usage, budget or self.budget.budget,
-            self.max_tokens, self.default_temperature,
+            self.max_tokens, self.default_temperature, self.stream if stream is None else stream,
         )
 
     # The paper's interface -------------------------------------------------------------
@@ -90,7 +94,7 @@ class LanguageModelClient:
 
         # Identical messages share a key; each gets its own occurrence index.
         claimed: dict[str, int] = {}
-        keys = [request_key(self.backend.model, chat, sampling) for chat in chats]
+        keys = [request_key(self.backend.model, chat, sampling, self.stream) for chat in chats]
         for key in keys:
             claimed[key] = claimed.get(key, 0) + 1
         ranges = {key: iter(self.cache.reserve(key, n)) for key, n in claimed.items()}
@@ -105,7 +109,8 @@ class LanguageModelClient:
         for i, fut in futures.items():
             completion = fut.result()
             key, idx = slots[i]
-            request = {"model": self.backend.model, "messages": chats[i], "sampling": asdict(sampling)}
+            request = {"model": self.backend.model, "messages": chats[i], "sampling": asdict(sampling),
+                       "stream": self.stream}
             self.cache.put(key, idx, request, completion)
             results[i] = completion
 
