@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from selftaught.sandbox import SandboxConfig, SandboxPool
-from selftaught.tasks.parity import SEED_PROGRAM, ParityTask
+from selftaught.tasks.loader import load_task
 
 TRIVIAL = "def f(x):\n    return x + 1\n"
 NUMPY = "import numpy as np\n\ndef f(x):\n    return float(np.arange(x).sum())\n"
@@ -113,13 +113,13 @@ def main() -> None:
     config = SandboxConfig(slots=1)
     rows = [row("in-process exec (unsafe floor)", in_process(options.n)),
             row("fresh process per program (no isolation)", fresh_process(max(options.n // 5, 20), config.python))]
-    task = ParityTask()
+    task = load_task("parity")
     parity_args = task.arguments(task.make_instance(4321))
     with SandboxPool(config) as pool:
         sandboxed(pool, TRIVIAL, 50)  # warm up
         rows.append(row("sandbox: bwrap + seccomp fork-server, trivial program", sandboxed(pool, TRIVIAL, options.n)))
         rows.append(row("sandbox: numpy-importing program (warm)", sandboxed(pool, NUMPY, options.n // 2)))
-        seed_times = sandboxed(pool, SEED_PROGRAM, options.n // 2, parity_args)
+        seed_times = sandboxed(pool, task.seed_program, options.n // 2, parity_args)
         rows.append(row("sandbox: parity seed program, one instance", seed_times))
     start = time.perf_counter()
     with SandboxPool(SandboxConfig(slots=1)) as pool:

@@ -43,13 +43,13 @@ def healthy():
 
 def assert_healthy(pool: SandboxPool) -> None:
     """The host survived and the next ordinary evaluation works and scores correctly."""
-    from selftaught.tasks.parity import ParityTask
+    from selftaught.tasks.loader import load_task
 
-    task = ParityTask()
+    task = load_task("parity")
     instance = task.make_instance(4321)
     outcome = pool.call(SOLVER, "algorithm", task.arguments(instance), time_limit_s=2.0)
     assert outcome.status == "ok", outcome
-    assert task.score(outcome.value, instance) == 1.0
+    assert task.score(instance, outcome) == 1.0
     assert pool.call("def f(x):\n    return x * 2\n", "f", [21]).value == 42
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import selftaught.tasks.parity as parity_module
 from selftaught.errors import BudgetExceeded
 from selftaught.sandbox import SandboxConfig, SandboxPool
-from selftaught.tasks.parity import ParityTask
+from selftaught.tasks.loader import load_task
 
 
 def call(pool, body: str, *args, entry="f", time_limit_s=2.0, memory_limit_mb=256):
@@ -136,7 +135,7 @@ def f():
 
 # 9
 def test_append_to_scorer_source(pool, healthy):
-    source = Path(parity_module.__file__)
+    source = load_task("parity").directory / "scorer.py"
     before = hashlib.sha256(source.read_bytes()).hexdigest()
     body = f"""def f():
     try:
@@ -296,7 +295,7 @@ def f():
     assert "os_exit" in outcome.telemetry.static_flags
     # writing a frame on the real channel is no better than returning the value: the host
     # still scores it, and an all-ones guess scores like an all-ones guess
-    task = ParityTask()
+    task = load_task("parity")
     instance = task.make_instance(4321)
     channel = """import os, json, struct
 def algorithm(a, b, c):
@@ -305,13 +304,13 @@ def algorithm(a, b, c):
     os._exit(0)
 """
     forged = pool.call(channel, "algorithm", task.arguments(instance))
-    assert task.score(forged.value, instance) == float(np.mean(instance.test_parity == 1))
+    assert task.score(instance, forged) == float(np.mean(instance.test_parity == 1))
     healthy(pool)
 
 
 # 17
 def test_eq_always_true_object(pool, healthy):
-    task = ParityTask()
+    task = load_task("parity")
     instance = task.make_instance(4321)
     for body in ("class Liar:\n    def __eq__(self, other):\n        return True\n"
                  "def algorithm(a, b, c):\n    return Liar()\n",
@@ -321,7 +320,7 @@ def test_eq_always_true_object(pool, healthy):
                  "def algorithm(a, b, c):\n    return [Liar(0)] * 20\n"):
         outcome = pool.call(body, "algorithm", task.arguments(instance))
         assert outcome.status == "bad_output", outcome
-        assert task.score(outcome.value, instance) == 0.0
+        assert task.score(instance, outcome) == 0.0
     healthy(pool)
 
 
@@ -331,13 +330,12 @@ def test_eq_always_true_object(pool, healthy):
     "np.full(20, 2)", "[0.5] * 20", "'01' * 10", "None", "[[0]] * 20",
 ])
 def test_nan_inf_and_wrong_shapes(pool, expression, healthy):
-    task = ParityTask()
+    task = load_task("parity")
     instance = task.make_instance(4321)
     body = f"import numpy as np\ndef algorithm(a, b, c):\n    return {expression}\n"
     outcome = pool.call(body, "algorithm", task.arguments(instance))
     assert outcome.status in ("ok", "bad_output")
-    assert task.output_problem(outcome.value) is not None
-    assert task.score(outcome.value, instance) == 0.0  # never above 1 (the 1000% bug)
+    assert task.score(instance, outcome) == 0.0  # never above 1 (the 1000% bug)
 
 
 def _budgeted(limit: int):

@@ -94,23 +94,24 @@ def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
     variables, then explicit overrides (CLI flags; None means "not given")."""
     values: dict[str, Any] = {}
     if toml_path is not None:
-        values.update(_read_toml(toml_path))
+        values.update(read_toml_table(toml_path, "lm"))
     env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "model": os.environ.get("OPENAI_MODEL")}
     values.update({k: v for k, v in env.items() if v})
     values.update({k: v for k, v in overrides.items() if v is not None})
     return _build(values, source=str(toml_path) if toml_path else "options")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml_table(path: Path, table_name: str) -> dict[str, Any]:
+    """One table of a TOML config file (missing table: empty), with errors naming the file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist", "check the --config path") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax at that line") from None
-    table = data.get("lm", {})
+    table = data.get(table_name, {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [lm] must be a table", "write the settings under an [lm] header")
+        raise ConfigError(f"{path}: [{table_name}] must be a table", f"write the settings under a [{table_name}] header")
     return table
 
 

@@ -1,0 +1,71 @@
+"""The `selftaught` command line: a thin layer over the Python API (`selftaught.stop`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from selftaught.cli.options import console
+from selftaught.errors import SelftaughtError
+
+app = typer.Typer(
+    name="selftaught",
+    help=(
+        "STOP, the Self-Taught Optimizer: improve a program with a language model, then let the "
+        "improver improve itself, then use it on new tasks.\n\n"
+        "Examples:\n\n"
+        "* `selftaught doctor`: check the engine, the embedded model and the sandbox\n"
+        "* `selftaught improve fibonacci`: improve a task's program with the seed improver\n"
+        "* `selftaught self-improve --preset small`: improve the improver itself (STOP)\n"
+        "* `selftaught transfer runs/RUN --tasks parity,max_cut`: use improved improvers on new tasks\n"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from selftaught import __version__
+
+        typer.echo(f"selftaught {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """STOP, the Self-Taught Optimizer."""
+
+
+def _register() -> None:
+    from selftaught.cli import lm_commands, stop_commands
+    from selftaught.cli.options import DEBUG, _inject
+
+    for module in (lm_commands, stop_commands):
+        for command in module.COMMANDS:
+            # --debug is read from argv by main(); declaring it lets it follow any command.
+            with_debug = _inject([DEBUG], lambda group: {})(command)
+            app.command(name=command.__name__.replace("_", "-"))(with_debug)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: expected errors become one clear message and a non-zero exit."""
+    try:
+        app()  # typer handles usage errors, --help and Ctrl-C itself
+    except SelftaughtError as exc:
+        if "--debug" in sys.argv:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {exc.problem}", highlight=False)
+        if exc.fix:
+            console.print(f"[bold]fix:[/] {exc.fix}", highlight=False)
+        sys.exit(exc.exit_code)

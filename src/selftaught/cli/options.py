@@ -1,0 +1,128 @@
+"""Option groups shared by several commands, declared once.
+
+`lm_options` adds the language-model flags to a command and hands it a built `LMConfig`;
+`run_options` adds the preset and budget flags and hands it a `RunSettings`. Typer reads
+the combined signature, so every command's --help lists the flags under their own panels.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Callable, Iterator, Optional, get_type_hints
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+console = Console(stderr=True)
+
+
+def _option(name: str, kind: Any, default: Any, flag: str, help: str, panel: str) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[kind, typer.Option(flag, help=help, rich_help_panel=panel)])
+
+
+LM = "Language model"
+LM_OPTIONS = [
+    _option("backend", Optional[str], None, "--backend",
+            "local (embedded llama-server), openai (any OpenAI-compatible endpoint) or replay (cache only) "
+            "[default: local].", LM),
+    _option("model", Optional[str], None, "--model", "Model name; required for openai (or OPENAI_MODEL).", LM),
+    _option("base_url", Optional[str], None, "--base-url",
+            "Endpoint for openai, e.g. http://127.0.0.1:8080/v1 (or OPENAI_BASE_URL).", LM),
+    _option("api_key_env", Optional[str], None, "--api-key-env",
+            "Environment variable holding the API key [default: OPENAI_API_KEY].", LM),
+    _option("model_path", Optional[Path], None, "--model-path",
+            "A GGUF to serve instead of the embedded Qwen2.5-Coder-1.5B.", LM),
+    _option("max_tokens", Optional[int], None, "--max-tokens", "Completion tokens per response [default: 1024].", LM),
+    _option("temperature", Optional[float], None, "--temperature", "Default sampling temperature, 0-2 [default: 0.7].", LM),
+    _option("cache", Optional[str], None, "--cache", "Response cache: off, readwrite or replay [default: readwrite].", LM),
+    _option("cache_path", Optional[Path], None, "--cache-path",
+            "SQLite file of the response cache [default: in the user cache].", LM),
+    _option("port", Optional[int], None, "--port", "Port for the local llama-server [default: any free port].", LM),
+    _option("threads", Optional[int], None, "--threads", "CPU threads for the local llama-server.", LM),
+    _option("startup_timeout_s", Optional[float], None, "--startup-timeout",
+            "Seconds to wait for the local llama-server to load [default: 180].", LM),
+    _option("max_retries", Optional[int], None, "--max-retries",
+            "Retries of 429/5xx/connection errors, with backoff and jitter [default: 4].", LM),
+    _option("timeout_s", Optional[float], None, "--timeout", "Seconds to wait for one response [default: 600].", LM),
+    _option("config", Optional[Path], None, "--config", "TOML file with [lm] and [run] tables; flags override it.", LM),
+]
+
+DEBUG = _option("debug", bool, False, "--debug", "Show tracebacks for errors.", "Options")
+BUDGET = "Budgets (override the preset)"
+RUN_OPTIONS = [
+    _option("preset", str, "small", "--preset",
+            "small: fits a 2-core laptop with the embedded model; paper: the paper's budgets.", BUDGET),
+    _option("lm_calls", Optional[int], None, "--lm-calls", "LM calls per improver run (paper: 4).", BUDGET),
+    _option("lm_responses", Optional[int], None, "--lm-responses", "Responses per LM call (paper: 6).", BUDGET),
+    _option("utility_budget", Optional[int], None, "--utility-budget", "Utility calls per improver run (paper: 25).", BUDGET),
+    _option("n_tests", Optional[int], None, "--n-tests", "Improver runs per task in one meta-utility score (paper: 5).", BUDGET),
+    _option("meta_budget", Optional[int], None, "--meta-budget", "Meta-utility calls per self-improvement step.", BUDGET),
+    _option("improver_time_limit_s", Optional[float], None, "--improver-time-limit",
+            "Wall-time limit of one improver run, in seconds.", BUDGET),
+]
+
+
+def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> Callable:
+    """Add `params` to a command's signature; `build` turns their values into the keyword
+    arguments the command declares (e.g. {"lm": LMConfig})."""
+
+    def decorate(fn: Callable) -> Callable:
+        hints = get_type_hints(fn, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(fn).parameters.values()]
+        own = [p for p in own if p.name not in {"lm", "settings"}]  # supplied by `build`
+
+        @functools.wraps(fn)
+        def wrapper(**kwargs: Any) -> Any:
+            group = {p.name: kwargs.pop(p.name) for p in params}
+            return fn(**kwargs, **build(group))
+
+        wrapper.__signature__ = inspect.Signature(own + params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}
+        return wrapper
+
+    return decorate
+
+
+def _lm_config(group: dict, **overrides: Any) -> Any:
+    from selftaught.lm.config import from_sources
+
+    config = group.pop("config")
+    return from_sources(config, **{**group, **overrides})
+
+
+def lm_options(fn: Callable) -> Callable:
+    """Add the language-model flags; the command receives `lm: LMConfig`."""
+    return _inject(LM_OPTIONS, lambda group: {"lm": _lm_config(group)})(fn)
+
+
+def stop_options(fn: Callable) -> Callable:
+    """Add the language-model, preset and budget flags; the command receives `lm: LMConfig`
+    and `settings: RunSettings`. The run's max_tokens and LM budget come from the settings."""
+
+    def build(group: dict) -> dict:
+        from selftaught.settings import resolve
+
+        run = {p.name: group.pop(p.name) for p in RUN_OPTIONS}
+        settings = resolve(run.pop("preset"), group["config"], max_tokens=group.pop("max_tokens"), **run)
+        lm = _lm_config(group, max_tokens=settings.max_tokens, max_calls=settings.lm_calls,
+                        max_responses_per_call=settings.lm_responses)
+        return {"lm": lm, "settings": settings}
+
+    return _inject(LM_OPTIONS + RUN_OPTIONS, build)(fn)
+
+
+@contextmanager
+def byte_progress(description: str) -> Iterator:
+    """A rich progress bar fed by (done, total) callbacks, e.g. while assembling the model."""
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -1,0 +1,307 @@
+"""Commands of the STOP recipe: tasks, new-task, evaluate, improve, self-improve, transfer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from selftaught.cli.options import byte_progress, console, stop_options
+from selftaught.cli.render import evaluation_table, files_table, pct, print_tables, watch
+from selftaught.errors import ConfigError
+from selftaught.lm.config import LMConfig
+from selftaught.settings import RunSettings
+
+RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where new run directories go.")]
+Resume = Annotated[Optional[Path], typer.Option(
+    "--resume", help="Continue this run directory after Ctrl-C or kill -9; finished work is not redone.")]
+Unsafe = Annotated[bool, typer.Option(
+    "--unsafe-no-sandbox",
+    help="Run LM-written code WITHOUT isolation (for machines lacking user namespaces). Printed loudly and "
+         "recorded in the run.")]
+
+
+def tasks() -> None:
+    """List the built-in tasks.
+
+    Example:
+
+        selftaught tasks
+    """
+    from selftaught.tasks.loader import builtin_names, load_task
+
+    table = Table(title="built-in tasks")
+    table.add_column("task", no_wrap=True)
+    table.add_column("what")
+    table.add_column("val/test", no_wrap=True)
+    for name in builtin_names():
+        t = load_task(name)
+        table.add_row(name, t.summary, f"{t.splits['val'].instances}/{t.splits['test'].instances}")
+    Console().print(table)
+
+
+def new_task(
+    name: Annotated[str, typer.Argument(help="Name of the new task (a directory of that name is created).")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create it.")] = Path("."),
+) -> None:
+    """Create a task directory to edit, starting from the Fibonacci example.
+
+    It holds task.toml (limits, splits), seed.py (the program to improve), utility.txt (what
+    the LM is told about scoring) and scorer.py (trusted scoring code).
+
+    Example:
+
+        selftaught new-task sorting && selftaught evaluate ./sorting --program ./sorting/seed.py
+    """
+    from selftaught.tasks.loader import builtin_dir
+
+    if not name.isidentifier():
+        raise ConfigError(f"task name {name!r} is not an identifier", "use letters, digits and underscores")
+    target = directory / name
+    if target.exists():
+        raise ConfigError(f"{target} already exists", "choose another name or --dir")
+    shutil.copytree(builtin_dir() / "fibonacci", target, ignore=shutil.ignore_patterns("__pycache__"))
+    meta = target / "task.toml"
+    meta.write_text(meta.read_text().replace('name = "fibonacci"', f'name = "{name}"'))
+    console.print(f"created {target}: edit seed.py, scorer.py and utility.txt, then run\n"
+                  f"  selftaught evaluate {target} --program {target / 'seed.py'}")
+
+
+def evaluate(
+    task: Annotated[str, typer.Argument(help="A built-in task name or a task directory.")],
+    program: Annotated[Path, typer.Option("--program", help="The Python file to score.")],
+    split: Annotated[str, typer.Option(help="Which instances: val (used for selection) or test (held out).")] = "val",
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object: score and per-instance outcomes.")] = False,
+    slots: Annotated[int, typer.Option(help="Parallel sandbox workers.")] = 2,
+    unsafe: Unsafe = False,
+) -> None:
+    """Score one program on one task, each instance in the sandbox.
+
+    The program runs isolated (bwrap namespaces, seccomp, rlimits, its own uid); the hidden
+    instances and the scorer stay in this process.
+
+    Examples:
+
+        selftaught evaluate parity --program my_parity.py
+
+        selftaught evaluate parity --program my_parity.py --split test --json
+    """
+    from selftaught.sandbox import SandboxConfig, SandboxPool
+    from selftaught.tasks.loader import load_task
+    from selftaught.utility import evaluate as evaluate_program
+
+    try:
+        # Bytes, decoded leniently: text that is not UTF-8 still runs and fails as a syntax error.
+        source = program.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError as exc:
+        raise ConfigError(f"cannot read --program {program}: {exc.strerror}", "pass the path of a Python file") from None
+    loaded = load_task(task)
+    loaded.split(split)
+    with console.status(f"evaluating {program} on {loaded.name} ({split})"), \
+            SandboxPool(SandboxConfig(slots=slots, unsafe=unsafe)) as pool:
+        result = evaluate_program(loaded, source, split, pool)
+    if json_output:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    print_tables(evaluation_table(result))
+
+
+
+
+def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, settings: RunSettings,
+           unsafe: bool, **record: object):
+    """A new run directory, or the one being resumed (whose saved settings then win)."""
+    from selftaught.runs.rundir import RunDir
+    from selftaught.stop import lm_config_from_record, run_record
+
+    if resume is None:
+        run = RunDir.create(runs_dir, command, run_record(lm, settings, unsafe, **record))
+        console.print(f"run directory: {run.path}")
+        return run, lm, settings, unsafe
+    run = RunDir.resume(resume, command)
+    saved = run.settings
+    console.print(f"resuming {run.path} with its saved settings")
+    return run, lm_config_from_record(saved["lm"]), RunSettings(**saved["run"]), saved["unsafe_no_sandbox"]
+
+
+@stop_options
+def improve(
+    task: Annotated[str, typer.Argument(help="A built-in task name or a task directory.")],
+    lm: LMConfig,
+    settings: RunSettings,
+    improver: Annotated[Optional[Path], typer.Option(
+        "--improver", help="An improver .py file, or a self-improve run directory (its last improver) "
+                           "[default: the paper's seed improver].")] = None,
+    runs_dir: RunsDir = Path("runs"),
+    resume: Resume = None,
+    unsafe: Unsafe = False,
+) -> None:
+    """Improve a task's seed program with an improver (step 6 of the STOP recipe).
+
+    The improver runs sandboxed; it may call the language model and the task's utility
+    (on `val`) within its budgets. Prints the seed's and the result's scores on val and test
+    and the improved program, which is saved as improved_program.py in the run directory.
+
+    Examples:
+
+        selftaught improve fibonacci
+
+        selftaught improve ./my_task --improver runs/20261124-101500-self-improve --preset paper
+    """
+    from selftaught.ids import program_id
+    from selftaught.improvers import seed_improver
+    from selftaught.stop import improve_task, load_improver, open_session
+    from selftaught.tasks.loader import load_task
+
+    source = seed_improver() if improver is None else load_improver(improver)
+    run, lm, settings, unsafe = _start("improve", resume, runs_dir, lm, settings, unsafe,
+                                       task=task, improver=program_id(source))
+    run.save_program(source)
+    if resume is not None:
+        task, source = run.settings["task"], run.load_program(run.settings["improver"])
+    loaded = load_task(task)
+    with byte_progress("assembling model") as progress, \
+            open_session(run, lm, settings, unsafe, progress) as session, \
+            watch(run.journal, f"improving {loaded.name}", total=1):
+        report = improve_task(session, loaded, source)
+
+    table = Table(title=f"{loaded.name}: seed program vs. improved program")
+    for column in ("program", "val", "test"):
+        table.add_column(column)
+    table.add_row("seed program", f"{report.seed_val:.3f}", f"{report.seed_test:.3f}")
+    if report.improved is None:
+        table.add_row(f"improver failed: {report.status}", "-", "-")
+    else:
+        table.add_row("improved program", f"{report.improved_val:.3f}", f"{report.improved_test:.3f}")
+    print_tables(table, files_table(run.path, ["improved_program.py", "events.jsonl", "usage.jsonl"]))
+    if report.improved is not None:
+        Console().print(Syntax(report.improved, "python", line_numbers=True))
+    else:
+        console.print(f"[yellow]{report.diagnostics[:500]}[/]")
+
+
+@stop_options
+def self_improve(
+    lm: LMConfig,
+    settings: RunSettings,
+    task: Annotated[list[str], typer.Option(
+        "--task", help="Downstream task(s) of the meta-utility; repeat for several.")] = ["lpn"],  # noqa: B006
+    iterations: Annotated[Optional[int], typer.Option(
+        "--iterations", "-T", help="Self-improvement steps T [default: from the preset].")] = None,
+    keep_incumbent: Annotated[bool, typer.Option(
+        help="Reject a new improver that scores below the current one (the paper does not).")] = False,
+    runs_dir: RunsDir = Path("runs"),
+    resume: Resume = None,
+    unsafe: Unsafe = False,
+) -> None:
+    """Improve the improver: I_t = I_{t-1}(û, I_{t-1}, L), starting from the paper's seed improver.
+
+    û (the meta-utility) runs an improver n_tests times on each downstream task, each time with
+    fresh budgets, and averages the val scores of what it returns. A new improver that fails or
+    scores 0 is reverted. improver_<t>.py files land in the run directory.
+
+    Examples:
+
+        selftaught self-improve --preset small
+
+        selftaught self-improve --preset paper -T 4 --backend openai --model gpt-4o
+
+        selftaught self-improve --resume runs/20261124-101500-self-improve
+    """
+    import dataclasses
+
+    from selftaught.improvers import seed_improver
+    from selftaught.stop import open_session, self_improvement
+    from selftaught.tasks.loader import load_task
+
+    settings = dataclasses.replace(settings, keep_incumbent=keep_incumbent or settings.keep_incumbent,
+                                   iterations=settings.iterations if iterations is None else iterations)
+    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe, tasks=task)
+    tasks = [load_task(name) for name in run.settings["tasks"]]
+    runs_per_score = settings.n_tests * len(tasks)
+    expected = runs_per_score * (1 + settings.iterations * min(settings.lm_responses, settings.meta_budget))
+    with byte_progress("assembling model") as progress, \
+            open_session(run, lm, settings, unsafe, progress) as session, \
+            watch(run.journal, "improver runs", total=expected):
+        history = self_improvement(session, tasks, seed_improver())
+        seeds = {t.name: (session.memo.evaluation(t, t.seed_program, "val", session.pools.programs).score,
+                          session.memo.evaluation(t, t.seed_program, "test", session.pools.programs).score)
+                 for t in tasks}
+
+    table = Table(title=f"self-improvement on {', '.join(seeds)} ({settings.preset} preset)")
+    for column in ("", "improver", "û val", "û test", "verdict"):
+        table.add_column(column)
+    for name, (val, test) in seeds.items():
+        table.add_row("u(s)", f"seed program ({name})", f"{val:.3f}", f"{test:.3f}", "")
+    for it in history:
+        table.add_row(f"I_{it.t}", it.improver[:12], f"{it.val:.3f}", f"{it.test:.3f}",
+                      "seed" if it.t == 0 else ("accepted" if it.accepted else f"reverted: {it.reason[:60]}"))
+    names = [f"improver_{it.t}.py" for it in history] + ["events.jsonl", "usage.jsonl"]
+    print_tables(table, files_table(run.path, names))
+
+
+DEFAULT_TRANSFER = "parity,three_sat,max_cut,string_grid_distance,mqap"
+
+
+@stop_options
+def transfer(
+    source: Annotated[Path, typer.Argument(help="A self-improve run directory (its improver_<t>.py files).")],
+    lm: LMConfig,
+    settings: RunSettings,
+    tasks: Annotated[str, typer.Option(
+        "--tasks", help="Comma-separated held-out tasks.")] = DEFAULT_TRANSFER,
+    runs_dir: RunsDir = Path("runs"),
+    resume: Resume = None,
+    unsafe: Unsafe = False,
+) -> None:
+    """Evaluate the seed improver and every improved I_t on held-out tasks (the paper's Table 1).
+
+    For each task: u(s), the seed program's test score; û(I_t), the mean test score of what
+    improver I_t makes of the seed program over n_tests runs. Saved as transfer.md and
+    transfer.json in a new run directory.
+
+    Examples:
+
+        selftaught transfer runs/20261124-101500-self-improve
+
+        selftaught transfer runs/20261124-101500-self-improve --tasks parity,max_cut --n-tests 3
+    """
+    from selftaught.stop import open_session, transfer_improvers
+    from selftaught.tasks.loader import load_task
+
+    improvers = sorted(source.glob("improver_*.py"), key=lambda p: int(p.stem.split("_")[1])) \
+        if source.is_dir() else []
+    if not improvers:
+        raise ConfigError(f"{source} holds no improver_<t>.py files", "pass a self-improve run directory")
+    run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe,
+                                       source=str(source), tasks=[t.strip() for t in tasks.split(",") if t.strip()])
+    loaded = [load_task(name) for name in run.settings["tasks"]]
+    labelled = [(f"I_{p.stem.split('_')[1]}", p.read_text(encoding="utf-8")) for p in improvers]
+    expected = len(loaded) * len(labelled) * settings.n_tests
+    with byte_progress("assembling model") as progress, \
+            open_session(run, lm, settings, unsafe, progress) as session, \
+            watch(run.journal, "improver runs", total=expected):
+        rows = transfer_improvers(session, labelled, loaded)
+
+    labels = [label for label, _ in labelled]
+    table = Table(title=f"transfer (test split, {settings.n_tests} runs per cell)")
+    for column in ["task", "u(s)"] + [f"û({label})" for label in labels]:
+        table.add_column(column)
+    lines = ["| task | u(s) | " + " | ".join(f"û({label})" for label in labels) + " |",
+             "|---" * (2 + len(labels)) + "|"]
+    for row in rows:
+        cells = [pct(row.improvers[label]) for label in labels]
+        table.add_row(row.task, pct(row.seed_program), *cells)
+        lines.append(f"| {row.task} | {pct(row.seed_program)} | " + " | ".join(cells) + " |")
+    (run.path / "transfer.md").write_text("\n".join(lines) + "\n")
+    (run.path / "transfer.json").write_text(json.dumps([row.__dict__ for row in rows], indent=2) + "\n")
+    print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
+
+
+COMMANDS = [tasks, new_task, evaluate, improve, self_improve, transfer]

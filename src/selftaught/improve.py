@@ -1,0 +1,102 @@
+"""Run one improver, I(u, s, L), inside the sandbox.
+
+The improver gets proxies; their calls come back here, to `lm_handler` and the utility,
+which enforce the budgets in the host. This module is the only place that wires the three.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from selftaught.improvers import ENTRY_POINT, helpers_module
+from selftaught.lm.budget import Budget
+from selftaught.lm.client import LanguageModelClient
+from selftaught.sandbox.config import SandboxConfig
+from selftaught.sandbox.host import SandboxPool
+from selftaught.utility import BudgetedUtility
+
+
+@dataclass(frozen=True)
+class ImproverLimits:
+    lm_budget: Budget = field(default_factory=Budget)  # the paper's 4 calls x 6 responses
+    utility_budget: int = 25
+    time_limit_s: float = 1800.0  # wall time of one improver run, LM calls included
+    memory_limit_mb: int = 1024
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Two sandbox pools, so that nested work cannot deadlock: improvers (in `improvers`) wait
+    for program evaluations (in `programs`), and programs never wait for anything."""
+
+    improvers: SandboxPool
+    programs: SandboxPool
+
+
+@contextmanager
+def open_pools(improver_slots: int = 2, program_slots: int = 2, unsafe: bool = False) -> Iterator[Pools]:
+    helpers = (helpers_module(),)
+    with SandboxPool(SandboxConfig(slots=program_slots, unsafe=unsafe)) as programs, \
+            SandboxPool(SandboxConfig(slots=improver_slots, unsafe=unsafe, helper_modules=helpers)) as improvers:
+        yield Pools(improvers=improvers, programs=programs)
+
+
+@dataclass(frozen=True)
+class ImprovementResult:
+    status: str  # the sandbox Outcome's status; "ok" means a string came back
+    solution: str | None
+    diagnostics: str
+    lm_calls: int
+    utility_calls: int
+    wall_time_s: float
+    static_flags: tuple[str, ...]
+    runtime_events: tuple[str, ...]
+    blocked: str | None
+
+
+def lm_handler(lm: LanguageModelClient) -> Callable[[str, dict], Any]:
+    """Turn proxy requests from inside the sandbox into budgeted calls on `lm`."""
+
+    def handle(method: str, kwargs: dict) -> list[str]:
+        expertise = kwargs.get("expertise", "")
+        temperature = kwargs.get("temperature")
+        if not isinstance(expertise, str) or not (temperature is None or isinstance(temperature, (int, float))):
+            raise TypeError("expertise must be a string and temperature a number")
+        if method == "batch_prompt":
+            messages = kwargs.get("messages")
+            if isinstance(messages, str):
+                messages = [messages]
+            if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+                raise TypeError("batch_prompt(expertise, messages, temperature): messages must be a list of strings")
+            return lm.batch_prompt(expertise, messages, temperature)
+        if method == "prompt":
+            message, n = kwargs.get("message"), kwargs.get("n_responses", 1)
+            if not isinstance(message, str) or not isinstance(n, int) or n < 1:
+                raise TypeError("prompt(expertise, message, n_responses, temperature): message must be a "
+                                "string and n_responses a positive integer")
+            return lm.prompt(expertise, message, n, temperature)
+        raise TypeError(f"the language model has no method {method!r}; use batch_prompt or prompt")
+
+    return handle
+
+
+def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utility: BudgetedUtility,
+                 lm: LanguageModelClient, limits: ImproverLimits) -> ImprovementResult:
+    started = time.perf_counter()
+    budget = lm.budget.budget
+    outcome = pool.run_improver(
+        improver, initial_solution, utility, utility.description, lm_handler(lm),
+        limits.time_limit_s, entry_point=ENTRY_POINT, memory_limit_mb=limits.memory_limit_mb,
+        utility_attributes={"budget": utility.budget, "uses": 0},
+        lm_attributes={"budget": budget.max_calls, "max_responses_per_call": budget.max_responses_per_call},
+    )
+    return ImprovementResult(
+        status=outcome.status, solution=outcome.value if outcome.ok else None,
+        diagnostics=outcome.diagnostics[:4000], lm_calls=lm.budget.calls_used,
+        utility_calls=utility.calls, wall_time_s=time.perf_counter() - started,
+        static_flags=tuple(outcome.telemetry.static_flags),
+        runtime_events=tuple(outcome.telemetry.runtime_events), blocked=outcome.telemetry.blocked,
+    )

@@ -1,0 +1,68 @@
+"""An append-only JSON Lines journal: every finished step of a run, keyed for lookup.
+
+Steps record their result under (kind, key). A resumed run executes the same code path and
+asks the journal first, so nothing finished is redone. Each line is flushed and fsynced as
+it is written; a line cut short by kill -9 is ignored on reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._index: dict[tuple[str, str], dict] = {}
+        self._events: list[dict] = []
+        self._listeners: list[Callable[[dict], None]] = []
+        if path.exists():
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                # A line torn by kill -9: drop it, or the next record would be glued onto it.
+                data = data[: data.rfind(b"\n") + 1]
+                with path.open("r+b") as f:
+                    f.truncate(len(data))
+            for line in data.decode("utf-8").splitlines():
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                self._remember(event)
+
+    def _remember(self, event: dict) -> None:
+        self._events.append(event)
+        if "key" in event:
+            self._index[(event["kind"], event["key"])] = event
+
+    def record(self, kind: str, key: str | None = None, **data: Any) -> dict:
+        event = {"t": round(time.time(), 3), "kind": kind, **({"key": key} if key is not None else {}), **data}
+        line = json.dumps(event, ensure_ascii=False, default=str)
+        with self._lock:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            self._remember(event)
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    def subscribe(self, listener: Callable[[dict], None]) -> None:
+        """Call `listener(event)` for each new event (progress bars watch the run this way)."""
+        self._listeners.append(listener)
+
+    def get(self, kind: str, key: str) -> dict | None:
+        with self._lock:
+            return self._index.get((kind, key))
+
+    def events(self, kind: str | None = None) -> Iterator[dict]:
+        with self._lock:
+            events = list(self._events)
+        return (e for e in events if kind is None or e["kind"] == kind)

@@ -1,0 +1,80 @@
+"""A run directory holds everything a run did:
+
+    config.json     the command, its settings, versions, and whether the sandbox was off
+    events.jsonl    the journal (see journal.py)
+    usage.jsonl     one line per language-model call
+    programs/       every program and improver seen, content-addressed (<id>.py)
+    *.py            the results, e.g. best_program.py or improver_2.py, as plain files
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from selftaught import __version__
+from selftaught.errors import ConfigError
+from selftaught.runs.journal import Journal
+from selftaught.ids import program_id
+
+
+class RunDir:
+    def __init__(self, path: Path, config: dict) -> None:
+        self.path = path
+        self.config = config
+        (path / "programs").mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(path / "events.jsonl")
+
+    @property
+    def usage_log(self) -> Path:
+        return self.path / "usage.jsonl"
+
+    @classmethod
+    def create(cls, root: Path, command: str, settings: dict[str, Any]) -> "RunDir":
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = root / f"{stamp}-{command}"
+        suffix = 1
+        while path.exists():
+            suffix += 1
+            path = root / f"{stamp}-{command}-{suffix}"
+        path.mkdir(parents=True)
+        config = {"command": command, "settings": settings, "selftaught": __version__,
+                  "python": platform.python_version(), "created": _dt.datetime.now().isoformat()}
+        (path / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")
+        return cls(path, config)
+
+    @classmethod
+    def resume(cls, path: Path, command: str) -> "RunDir":
+        config_file = path / "config.json"
+        if not config_file.is_file():
+            raise ConfigError(f"{path} is not a run directory (no config.json)",
+                              "pass a directory printed by an earlier run, e.g. runs/20261124-093000-improve")
+        config = json.loads(config_file.read_text())
+        if config.get("command") != command:
+            raise ConfigError(f"{path} is a `{config.get('command')}` run, not `{command}`",
+                              f"resume it with `selftaught {config.get('command')} --resume {path}`")
+        return cls(path, config)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.config["settings"]
+
+    def save_program(self, source: str) -> Path:
+        target = self.path / "programs" / f"{program_id(source)}.py"
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(source, encoding="utf-8", errors="surrogateescape")
+            os.replace(tmp, target)
+        return target
+
+    def load_program(self, pid: str) -> str:
+        return (self.path / "programs" / f"{pid}.py").read_text(encoding="utf-8")
+
+    def write_result(self, name: str, source: str) -> Path:
+        target = self.path / name
+        target.write_text(source, encoding="utf-8", errors="surrogateescape")
+        return target

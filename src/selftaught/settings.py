@@ -1,0 +1,89 @@
+"""Run settings: a preset, then the [run] table of a TOML config, then flags.
+
+`paper` is the paper's setting. `small` fits a 2-core laptop with the embedded model: one
+self-improvement iteration in at most about 30 minutes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from selftaught.errors import ConfigError
+from selftaught.improve import ImproverLimits
+from selftaught.lm.budget import Budget
+from selftaught.lm.config import read_toml_table
+from selftaught.loop import LoopSettings
+from selftaught.meta import MetaSettings
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    preset: str
+    lm_calls: int  # LM calls per improver run
+    lm_responses: int  # responses per call
+    utility_budget: int  # utility calls per improver run
+    n_tests: int  # improver runs per task in one û evaluation
+    meta_budget: int  # û calls per improver-of-improvers run
+    iterations: int  # T
+    max_tokens: int
+    improver_time_limit_s: float
+    keep_incumbent: bool = False
+    improver_slots: int = 2
+    program_slots: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("lm_calls", "lm_responses", "utility_budget", "n_tests", "meta_budget",
+                     "improver_slots", "program_slots"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} = {getattr(self, name)} must be at least 1",
+                                  f"set --{name.replace('_', '-')} to 1 or more")
+        if self.iterations < 0:
+            raise ConfigError(f"iterations = {self.iterations} is negative", "set --iterations to 0 or more")
+        if self.improver_time_limit_s <= 0:
+            raise ConfigError("improver_time_limit_s must be positive", "set --improver-time-limit in seconds")
+        if self.improver_slots < 2:
+            raise ConfigError("improver_slots must be at least 2 (one improves improvers, one is improved)",
+                              "set --improver-slots 2 or more")
+
+    @property
+    def lm_budget(self) -> Budget:
+        return Budget(self.lm_calls, self.lm_responses)
+
+    def improver_limits(self) -> ImproverLimits:
+        return ImproverLimits(self.lm_budget, self.utility_budget, self.improver_time_limit_s)
+
+    def meta(self) -> MetaSettings:
+        return MetaSettings(n_tests=self.n_tests, limits=self.improver_limits(), budget=self.meta_budget)
+
+    def loop(self) -> LoopSettings:
+        # The improver-of-improvers runs up to meta_budget û evaluations, each n_tests improver runs.
+        outer = self.improver_time_limit_s * (1 + self.meta_budget * self.n_tests)
+        return LoopSettings(self.iterations, self.keep_incumbent,
+                            ImproverLimits(self.lm_budget, self.meta_budget, outer))
+
+
+PRESETS: dict[str, RunSettings] = {
+    "paper": RunSettings(preset="paper", lm_calls=4, lm_responses=6, utility_budget=25, n_tests=5,
+                         meta_budget=25, iterations=3, max_tokens=1024, improver_time_limit_s=3600),
+    "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
+                         meta_budget=3, iterations=2, max_tokens=768, improver_time_limit_s=600),
+}
+_FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"preset"}
+
+
+def resolve(preset: str, toml_path: Path | None = None, **overrides: Any) -> RunSettings:
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}", f"use one of: {', '.join(PRESETS)}")
+    values: dict[str, Any] = {}
+    if toml_path is not None:
+        table = read_toml_table(toml_path, "run")
+        unknown = set(table) - _FIELDS
+        if unknown:
+            raise ConfigError(f"{toml_path}: unknown setting run.{sorted(unknown)[0]}",
+                              f"valid settings: {', '.join(sorted(_FIELDS))}")
+        values.update(table)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return dataclasses.replace(PRESETS[preset], **values)

@@ -1,0 +1,82 @@
+"""A task: what STOP improves a program for.
+
+A task is a directory (built-in tasks are directories inside this package):
+
+    task.toml    metadata: name, summary, entry point, limits, splits
+    seed.py      the seed program, the starting point of improvement
+    utility.txt  what the language model is shown about the utility (the paper's `u.str`)
+    scorer.py    trusted scoring code; runs in the host, never sees the program's text run
+
+scorer.py defines three functions and may define a fourth:
+
+    make_instance(seed: int) -> instance          # any object; stays in the host
+    arguments(instance) -> list                   # what the candidate's entry point receives
+    score(instance, outcome) -> float in [0, 1]   # outcome: sandbox Outcome (status, value, wall_time_s)
+    finalize(mean, scores, source) -> float       # optional: program-level terms (e.g. brevity)
+
+Instance i of a split is make_instance(split.seed + i): fixed seeds, so val and test are
+reproducible and disjoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class Split:
+    name: str
+    seed: int
+    instances: int
+
+    def seeds(self) -> range:
+        return range(self.seed, self.seed + self.instances)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    summary: str
+    entry_point: str
+    time_limit_s: float
+    memory_limit_mb: int
+    splits: dict[str, Split]
+    seed_program: str
+    utility_text: str
+    directory: Path
+    scorer: ModuleType  # trusted code of the task's author, loaded in the host
+    notes: str = ""  # e.g. where the task deviates from the paper's reference code
+
+    def split(self, name: str) -> Split:
+        from selftaught.errors import ConfigError
+
+        if name not in self.splits:
+            raise ConfigError(f"task {self.name!r} has no split {name!r}",
+                              f"use one of: {', '.join(self.splits)}")
+        return self.splits[name]
+
+    def make_instance(self, seed: int) -> Any:
+        return self.scorer.make_instance(seed)
+
+    def arguments(self, instance: Any) -> list:
+        return list(self.scorer.arguments(instance))
+
+    def score(self, instance: Any, outcome: Any) -> float:
+        return _clamp(self.scorer.score(instance, outcome))
+
+    def finalize(self, scores: Sequence[float], source: str) -> float:
+        mean = sum(scores) / len(scores) if scores else 0.0
+        finalize = getattr(self.scorer, "finalize", None)
+        return _clamp(finalize(mean, list(scores), source)) if finalize else mean
+
+
+def _clamp(value: Any) -> float:
+    """Scores are floats in [0, 1]; anything else (NaN, inf, a non-number) counts as 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(x, 0.0), 1.0) if x == x else 0.0

@@ -1,0 +1,123 @@
+"""Utilities: score a program on a task through the sandbox, and the budgeted utility an
+improver receives (the paper's `u`, with `u.str` and `u.budget`)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from selftaught.errors import BudgetExceeded
+from selftaught.ids import program_id
+from selftaught.runs.journal import Journal
+from selftaught.sandbox.host import SandboxPool
+from selftaught.tasks.task import Task
+
+
+@dataclass(frozen=True)
+class InstanceResult:
+    index: int
+    seed: int
+    status: str
+    score: float
+    wall_time_s: float
+    diagnostics: str
+    static_flags: tuple[str, ...]
+    blocked: str | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    task: str
+    split: str
+    score: float
+    instances: tuple[InstanceResult, ...]
+    unsafe: bool
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["n_instances"] = len(self.instances)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Evaluation":
+        instances = tuple(
+            InstanceResult(**{**i, "static_flags": tuple(i["static_flags"])}) for i in data["instances"]
+        )
+        return cls(data["task"], data["split"], data["score"], instances, data["unsafe"])
+
+
+def evaluate(task: Task, source: str, split: str, runner: SandboxPool) -> Evaluation:
+    """Score `source` on every instance of a split, instances in parallel over the runner's
+    slots. Hidden data (instances, expected outputs) never leaves this process."""
+    seeds = list(task.split(split).seeds())
+
+    def run_one(index: int) -> tuple[InstanceResult, bool]:
+        instance = task.make_instance(seeds[index])
+        outcome = runner.call(source, task.entry_point, task.arguments(instance),
+                              time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb)
+        score = task.score(instance, outcome) if outcome.ok else 0.0
+        return InstanceResult(
+            index=index, seed=seeds[index], status=outcome.status, score=score,
+            wall_time_s=round(outcome.wall_time_s, 6), diagnostics=outcome.diagnostics[:2000],
+            static_flags=tuple(outcome.telemetry.static_flags), blocked=outcome.telemetry.blocked,
+        ), outcome.unsafe
+
+    with ThreadPoolExecutor(max_workers=runner.config.slots) as pool:
+        results = list(pool.map(run_one, range(len(seeds))))
+    instances = tuple(r for r, _ in results)
+    score = task.finalize([r.score for r in instances], source)
+    return Evaluation(task.name, split, score, instances, any(u for _, u in results))
+
+
+class BudgetedUtility:
+    """A utility as an improver receives it (the paper's `u`): u(program) -> score, with a call
+    budget (the paper's default is 25) and a description (`u.str`). Going over the budget
+    raises BudgetExceeded, which reaches the improver inside the sandbox by name. Thread-safe:
+    an improver's proxy calls arrive on several host threads."""
+
+    def __init__(self, score: Callable[[str], float], description: str, budget: int) -> None:
+        self._score, self.description, self.budget = score, description, budget
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, solution: str) -> float:
+        if not isinstance(solution, str):
+            raise TypeError(f"the utility scores a program given as a string, not {type(solution).__name__}")
+        with self._lock:
+            if self.calls >= self.budget:
+                raise BudgetExceeded(f"You have exceeded your utility budget of {self.budget} calls",
+                                     "score fewer candidates")
+            self.calls += 1
+        return self._score(solution)
+
+
+class ScoreMemo:
+    """Scores by (task, split, program): a program is evaluated once per run, however often
+    improvers propose it, and, with a journal, once across a resumed run. Thread-safe;
+    concurrent requests for one new program may both evaluate it."""
+
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.journal = journal
+        self._scores: dict[str, Evaluation] = {}
+        self._lock = threading.Lock()
+
+    def evaluation(self, task: Task, source: str, split: str, pool: SandboxPool) -> Evaluation:
+        key = f"{task.name}/{split}/{program_id(source)}"
+        with self._lock:
+            if key in self._scores:
+                return self._scores[key]
+        recorded = self.journal.get("evaluation", key) if self.journal else None
+        result = Evaluation.from_json(recorded) if recorded else evaluate(task, source, split, pool)
+        if self.journal and not recorded:
+            self.journal.record("evaluation", key, **result.to_json())
+        with self._lock:
+            self._scores[key] = result
+        return result
+
+
+def task_utility(task: Task, pool: SandboxPool, memo: ScoreMemo, split: str = "val",
+                 budget: int = 25) -> BudgetedUtility:
+    return BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool).score,
+                           task.utility_text, budget)

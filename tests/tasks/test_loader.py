@@ -1,0 +1,78 @@
+import shutil
+
+import pytest
+
+from selftaught.errors import ConfigError
+from selftaught.tasks.loader import builtin_dir, builtin_names, load_task
+
+
+@pytest.fixture
+def task_dir(tmp_path):
+    target = tmp_path / "mytask"
+    shutil.copytree(builtin_dir() / "fibonacci", target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def test_builtin_tasks_load_by_name():
+    assert "fibonacci" in builtin_names()
+    task = load_task("fibonacci")
+    assert task.entry_point == "fib" and task.splits["val"].instances == 5
+    assert "def fib" in task.seed_program and "Brevity" in task.utility_text
+
+
+def test_a_task_directory_loads_by_path(task_dir):
+    assert load_task(task_dir).directory == task_dir.resolve()
+
+
+def _edit(path, old, new):
+    path.write_text(path.read_text().replace(old, new))
+
+
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        (("task.toml", 'entry_point = "fib"', 'entry_point = "not valid"'), "entry_point 'not valid' is not"),
+        (("task.toml", "time_limit_s = 2.0", "time_limit_s = -1"), "field `time_limit_s` = -1 is invalid"),
+        (("task.toml", "memory_limit_mb = 256", "memory_limit_mb = true"), "field `memory_limit_mb` = True"),
+        (("task.toml", 'entry_point = "fib"\n', ""), "missing field `entry_point`"),
+        (("task.toml", "seed = 200", "seed = 102"), "val and test splits share seeds (e.g. 102)"),
+        (("task.toml", "instances = 10", "instances = 0"), "[splits.test] needs an integer"),
+        (("task.toml", "[splits.val]", "[split.val]"), "must define [splits.val] and [splits.test]"),
+        (("seed.py", "return n", "return n +"), "seed.py:3: the seed program does not parse"),
+        (("scorer.py", "def arguments(instance):", "def args(instance):"), "missing function(s) arguments"),
+        (("scorer.py", "import math", "import not_a_module_xyz"), "scorer.py failed to import: ModuleNotFoundError"),
+        (("task.toml", "name =", "name ="), None),
+    ],
+)
+def test_errors_name_the_file_and_the_field(task_dir, edit, problem):
+    file, old, new = edit
+    _edit(task_dir / file, old, new)
+    if problem is None:
+        load_task(task_dir)
+        return
+    with pytest.raises(ConfigError) as info:
+        load_task(task_dir)
+    assert problem in info.value.problem
+    assert file in info.value.problem and info.value.fix
+
+
+@pytest.mark.parametrize("missing", ["task.toml", "seed.py", "utility.txt", "scorer.py"])
+def test_a_missing_file_is_named(task_dir, missing):
+    (task_dir / missing).unlink()
+    with pytest.raises(ConfigError, match=f"{missing} is missing"):
+        load_task(task_dir)
+
+
+def test_an_unknown_task_lists_the_builtins():
+    with pytest.raises(ConfigError) as info:
+        load_task("no_such_task")
+    assert "fibonacci" in info.value.fix and "new-task" in info.value.fix
+
+
+def test_bad_toml_and_non_utf8(task_dir):
+    (task_dir / "utility.txt").write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="utility.txt is not UTF-8"):
+        load_task(task_dir)
+    (task_dir / "task.toml").write_text("name = ")
+    with pytest.raises(ConfigError, match="task.toml is not valid TOML"):
+        load_task(task_dir)
