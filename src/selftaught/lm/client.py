@@ -45,6 +45,7 @@ class LanguageModelClient:
         max_tokens: int,
         default_temperature: float = 0.7,
         stream: str = "",
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self.backend = backend
         self.stream = stream
@@ -53,10 +54,11 @@ class LanguageModelClient:
         self.budget = BudgetTracker(budget)
         self.max_tokens = max_tokens
         self.default_temperature = check_temperature(default_temperature)
-        # One worker per allowed response: the n requests of a call go out at once so the
-        # server can batch them.
-        self._pool = ThreadPoolExecutor(
-            max_workers=budget.max_responses_per_call, thread_name_prefix="lm-request"
+        # The n requests of a call go out at once so the server can batch them. Clients made
+        # by with_fresh_budget share this pool: one per run, not one per improver run.
+        self._owns_pool = pool is None
+        self._pool = pool or ThreadPoolExecutor(
+            max_workers=max(budget.max_responses_per_call, 6), thread_name_prefix="lm-request"
         )
 
     def with_fresh_budget(self, budget: Budget | None = None, stream: str | None = None) -> "LanguageModelClient":
@@ -65,6 +67,7 @@ class LanguageModelClient:
         return LanguageModelClient(
             self.backend, self.cache, self.usage, budget or self.budget.budget,
             self.max_tokens, self.default_temperature, self.stream if stream is None else stream,
+            self._pool,
         )
 
     # The paper's interface -------------------------------------------------------------
@@ -132,7 +135,8 @@ class LanguageModelClient:
         return CallResult([c.text for c in done], done)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._owns_pool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _chat(expertise: str, message: str) -> list[Message]:
