@@ -19,3 +19,10 @@ def test_the_first_screen_has_the_two_commands():
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert readme_commands()[1] in ci
+
+
+def test_the_readme_task_example_is_the_builtin_fibonacci_task():
+    readme = (ROOT / "README.md").read_text()
+    builtin = ROOT / "src" / "selftaught" / "tasks" / "builtin" / "fibonacci"
+    for name in ("task.toml", "seed.py", "utility.txt", "scorer.py"):
+        assert (builtin / name).read_text().strip() in readme, f"README's {name} is out of date"
