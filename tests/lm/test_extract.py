@@ -3,10 +3,10 @@ from hypothesis import strategies as st
 
 from selftaught.lm.extract import code_blocks, extract_code
 
-# Lines that cannot be mistaken for a fence.
-line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=40).filter(
-    lambda s: not s.lstrip().startswith(("```", "~~~"))
-)
+# Lines that cannot be mistaken for a fence, and without quotes: a fence inside a string
+# literal legitimately joins blocks (see test_fences_inside_a_string_literal).
+line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="'\"\\"),
+               max_size=40).filter(lambda s: not s.lstrip().startswith(("```", "~~~")))
 body = st.lists(line, min_size=1, max_size=12).map("\n".join).filter(lambda s: s.strip())
 prose = st.lists(line, max_size=4).map("\n".join)
 
@@ -45,3 +45,27 @@ def test_empty_blocks_are_ignored():
 
 def test_tilde_fences():
     assert extract_code("~~~python\nx = 1\n~~~") == "x = 1"
+
+
+IMPROVER = '''def improve_algorithm(initial_solution, utility, language_model):
+    message = f"""Improve the following solution:
+```python
+{initial_solution}
+```
+Score function:
+```python
+{utility.str}
+```
+"""
+    return language_model.batch_prompt("expert", [message])[0]'''
+
+
+def test_fences_inside_a_string_literal_stay_in_the_code():
+    response = f"Idea: keep it simple.\n```python\n{IMPROVER}\n```\nThat is all."
+    assert extract_code(response) == IMPROVER
+    assert extract_code(f"```python\n{IMPROVER}") == IMPROVER  # cut off by max_tokens
+
+
+def test_separate_blocks_that_each_parse_are_not_merged():
+    text = "First:\n```python\nx = 1\n```\nThen:\n```python\ny = 2\nz = 3\n```\n"
+    assert code_blocks(text) == ["x = 1", "y = 2\nz = 3"]
