@@ -9,6 +9,7 @@ Every iteration is journalled; a resumed run continues where it stopped.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from selftaught.ids import program_id
@@ -71,7 +72,8 @@ def _iterate(t: int, current: str, score: MetaScore, meta: MetaUtility, pools: P
         run.save_program(candidate)
         cand_score = meta.score(candidate)
         if cand_score.val == 0.0:
-            accepted, reason = False, "candidate scored û = 0 (fails to load, crashes, or never improves)"
+            statuses = Counter(run["status"] for run in cand_score.runs)
+            accepted, reason = False, "û = 0; runs: " + ", ".join(f"{k} x{n}" for k, n in statuses.most_common())
         elif settings.keep_incumbent and cand_score.val < score.val:
             accepted, reason = False, f"incumbent kept: û {cand_score.val:.3f} < {score.val:.3f}"
         else:

@@ -19,15 +19,14 @@ from selftaught.runs.journal import Journal
 from selftaught.tasks.task import Task
 from selftaught.utility import BudgetedUtility, ScoreMemo, task_utility
 
-GREY_BOX = '''from tasks import {task_names}  # each: a seed program `algorithm_str` and its `utility`
-from language_model import LanguageModel
-
-
-def meta_utility(improve_str: str) -> float:
+GREY_BOX = '''def meta_utility(improve_str: str) -> float:
     """Scores an improver: the mean downstream utility of the programs it produces.
 
     improve_str must define improve_algorithm(initial_solution, utility, language_model) and
-    return the improved program as a string. This meta-utility can be called {budget} times.
+    return the improved program as a string. The evaluation harness provides the tasks
+    ({task_names}; each has a seed program `algorithm_str` and its `utility`) and
+    `LanguageModel`; improve_str receives them as arguments and cannot import them.
+    This meta-utility can be called {budget} times.
     """
     n_tests = {n_tests}
     expected_utility = 0.0
