@@ -1,0 +1,126 @@
+"""STOP end to end, replayed from responses recorded from the real embedded model
+(tests/cassettes/stop.sqlite, made by tests/cassettes/record.sh) through the same code path:
+self-improve (T=1, tiny budgets), transfer, and resume after kill -9 mid-iteration.
+Programs really run in the sandbox; only the language model is replayed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+CASSETTE = Path(__file__).parent / "cassettes" / "stop.sqlite"
+# Must match tests/cassettes/record.sh.
+BUDGET = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "2", "--n-tests", "1",
+          "--meta-budget", "2", "--max-tokens", "900"]
+
+
+def replay_args(tmp: Path) -> list[str]:
+    cassette = tmp / "cassette.sqlite"
+    if not cassette.exists():
+        shutil.copy(CASSETTE, cassette)  # replay still opens the file; keep the committed one pristine
+    return [*BUDGET, "--backend", "replay", "--cache-path", str(cassette), "--runs-dir", str(tmp / "runs")]
+
+
+def selftaught(*args: str, **kwargs) -> subprocess.Popen | subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "selftaught", *args]
+    env = {**os.environ, "COLUMNS": "160"}
+    if kwargs.pop("background", False):
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def events(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def self_improve_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("stop")
+    proc = selftaught("self-improve", "--task", "fibonacci", "-T", "1", *replay_args(tmp))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp / "runs").iterdir()
+    return run
+
+
+def test_self_improve_records_every_improver_with_its_meta_utility(self_improve_run):
+    run = self_improve_run
+    assert (run / "improver_0.py").read_text().startswith("from helpers import extract_code")
+    assert (run / "improver_1.py").is_file()
+    config = json.loads((run / "config.json").read_text())
+    assert config["settings"]["run"]["n_tests"] == 1 and config["settings"]["unsafe_no_sandbox"] is False
+    log = events(run)
+    (iteration,) = [e for e in log if e["kind"] == "iteration"]
+    assert iteration["t"] == 1 and iteration["lm_calls"] == 1
+    scored = [e for e in log if e["kind"] == "meta_score"]
+    # I_0, and every candidate the seed improver proposed and scored with û
+    assert len(scored) >= 2 and all(0.0 <= e["val"] <= 1.0 and 0.0 <= e["test"] <= 1.0 for e in scored)
+    runs = [e for e in log if e["kind"] == "improver_run"]
+    assert all(e["lm_calls"] <= 1 and e["utility_calls"] <= 2 for e in runs)
+    usage = [json.loads(line) for line in (run / "usage.jsonl").read_text().splitlines()]
+    assert usage and all(u["n_cached"] == u["n_responses"] for u in usage)  # all replayed
+
+
+def test_transfer_prints_and_saves_table_1(self_improve_run, tmp_path):
+    proc = selftaught("transfer", str(self_improve_run), "--tasks", "parity", *replay_args(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp_path / "runs").iterdir()
+    table = (run / "transfer.md").read_text()
+    assert "| task | u(s) | û(I_0) | û(I_1) |" in table and "| parity |" in table
+    (row,) = json.loads((run / "transfer.json").read_text())
+    assert 0.3 < row["seed_program"] < 0.7 and set(row["improvers"]) == {"I_0", "I_1"}
+
+
+def assert_resumed_without_redoing(run: Path, before: list[dict], tmp: Path) -> None:
+    resumed = selftaught("self-improve", "--resume", str(run), *replay_args(tmp)[-6:])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    after = events(run)
+    assert after[: len(before)] == before  # nothing lost
+    done = Counter(e["key"] for e in after if e["kind"] in ("improver_run", "evaluation", "meta_score"))
+    assert all(n == 1 for n in done.values()), done  # nothing finished was redone
+    started = Counter(e["run"] for e in after if e["kind"] == "improver_run_started")
+    assert all(started[e["key"]] == 1 for e in before if e["kind"] == "improver_run")
+    assert [e["t"] for e in after if e["kind"] == "iteration"] == [1]
+    assert (run / "improver_1.py").is_file()
+
+
+def test_a_run_cut_mid_iteration_resumes_without_redoing_anything(self_improve_run, tmp_path):
+    """The on-disk state of a kill -9 inside iteration 1, right after its first û run
+    finished (the journal is fsynced line by line), plus a line torn mid-write."""
+    run = tmp_path / "runs" / self_improve_run.name
+    shutil.copytree(self_improve_run, run)
+    log = events(run)
+    start = next(i for i, e in enumerate(log) if e["kind"] == "iteration_started")
+    cut = next(i for i, e in enumerate(log) if i > start and e["kind"] == "improver_run") + 1
+    assert any(e["kind"] == "improver_run" for e in log[cut:]), "the cut must leave work undone"
+    lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
+    (run / "events.jsonl").write_text("".join(lines[:cut]) + lines[cut][: len(lines[cut]) // 2])
+    for name in ("improver_1.py",):
+        (run / name).unlink()
+    assert_resumed_without_redoing(run, log[:cut], tmp_path)
+
+
+def test_a_run_killed_with_sigkill_resumes_without_redoing_anything(tmp_path):
+    proc = selftaught("self-improve", "--task", "fibonacci", "-T", "1", *replay_args(tmp_path), background=True)
+    runs = tmp_path / "runs"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None:
+        journal = next(runs.glob("*/events.jsonl"), None) if runs.exists() else None
+        if journal and '"kind": "improver_run"' in journal.read_text():
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"finished before it could be killed: {proc.stderr.read()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    run = journal.parent
+    before = events(run)
+    assert not any(e["kind"] == "iteration" for e in before)
+    assert_resumed_without_redoing(run, before, tmp_path)
