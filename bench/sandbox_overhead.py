@@ -10,16 +10,14 @@ is pinned to one CPU so that "evaluations per second" means "on one core".
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import time
-from pathlib import Path
 
 from selftaught.sandbox import SandboxConfig, SandboxPool
+from report import write_section
 from selftaught.tasks.loader import load_task
 
 TRIVIAL = "def f(x):\n    return x + 1\n"
@@ -31,7 +29,6 @@ FRESH_RUNNER = (
     "exec(compile(job['program'], '<candidate>', 'exec'), namespace)\n"
     "print(json.dumps(namespace[job['entry']](*job['args'])))\n"
 )
-START, END = "<!-- sandbox_overhead:start -->", "<!-- sandbox_overhead:end -->"
 
 
 def in_process(n: int) -> list[float]:
@@ -78,30 +75,6 @@ def row(name: str, times: list[float]) -> str:
     return f"| {name} | {median * 1e3:.2f} | {p90 * 1e3:.2f} | {rate:.0f} | {len(times)} |"
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({model}), {platform.platform()}, Python {platform.python_version()}"
-
-
-def write_section(path: Path, text: str) -> None:
-    body = f"{START}\n{text}\n{END}"
-    existing = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in existing and END in existing:
-        before, rest = existing.split(START, 1)
-        after = rest.split(END, 1)[1]
-        updated = before + body + after
-    else:
-        updated = existing.rstrip("\n") + "\n\n" + body + "\n"
-    path.write_text(updated)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="evaluations per setup (fresh process: n/5)")
@@ -128,16 +101,13 @@ def main() -> None:
         first = time.perf_counter() - started
     startup = started - start
     assert outcome.ok
-    command = "PYTHONPATH=src python bench/sandbox_overhead.py" + (f" --n {options.n}" if options.n != 500 else "")
     table = "\n".join([
         "| setup | median ms | p90 ms | evals/s (1 core) | n |",
         "|---|---|---|---|---|",
         *rows,
     ])
-    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
-        "## Sandbox overhead\n\n"
-        f"Machine: {machine()}; pinned to one core. Date: {today}. Command: `{command}`.\n"
+        "Pinned to one core. "
         f"1-minute load average when the run started: {load_before:.2f} (other work on the machine\n"
         "adds noise to every row).\n"
         "Latency is the full round trip seen by the caller of `SandboxPool.call` (send program and\n"
@@ -150,7 +120,7 @@ def main() -> None:
     )
     print(section)
     if not options.no_write:
-        write_section(Path(__file__).resolve().parent.parent / "BENCHMARKS.md", section)
+        write_section("sandbox_overhead", "Sandbox overhead", section)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from selftaught.ids import program_id
@@ -121,13 +122,10 @@ def lm_config_from_record(record: dict) -> LMConfig:
                         max_responses_per_call=budget["max_responses_per_call"])
 
 
-def load_improver(path: "Path") -> str:
+def load_improver(path: Path) -> str:
     """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
-    from pathlib import Path
-
     from selftaught.errors import ConfigError
 
-    path = Path(path)
     if path.is_dir():
         found = sorted(path.glob("improver_*.py"), key=lambda p: int(p.stem.split("_")[1]))
         if not found:

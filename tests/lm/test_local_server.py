@@ -1,12 +1,10 @@
 """The local backend against the real llama-server and embedded model."""
 
-import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
 
 import pytest
 
