@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from selftaught.errors import CacheMiss, EndpointError, EngineError
 from selftaught.improvers import ENTRY_POINT, helpers_module
 from selftaught.lm.budget import Budget
 from selftaught.lm.client import LanguageModelClient
@@ -83,16 +84,36 @@ def lm_handler(lm: LanguageModelClient) -> Callable[[str, dict], Any]:
     return handle
 
 
+# Failures of the machinery, not of the improver: they must stop the run, not score 0.
+INFRASTRUCTURE_ERRORS = (EngineError, EndpointError, CacheMiss)
+
+
 def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utility: BudgetedUtility,
                  lm: LanguageModelClient, limits: ImproverLimits) -> ImprovementResult:
+    """Raises an infrastructure error (engine crashed, endpoint down, replay miss) that happened
+    in one of the improver's proxy calls, once the improver has stopped."""
     started = time.perf_counter()
     budget = lm.budget.budget
+    failures: list[Exception] = []
+
+    def guarded(handler: Callable) -> Callable:
+        def call(*args: Any) -> Any:
+            try:
+                return handler(*args)
+            except INFRASTRUCTURE_ERRORS as exc:
+                failures.append(exc)  # the improver sees a HostError; the run is then stopped
+                raise
+
+        return call
+
     outcome = pool.run_improver(
-        improver, initial_solution, utility, utility.description, lm_handler(lm),
+        improver, initial_solution, guarded(utility), utility.description, guarded(lm_handler(lm)),
         limits.time_limit_s, entry_point=ENTRY_POINT, memory_limit_mb=limits.memory_limit_mb,
         utility_attributes={"budget": utility.budget, "uses": 0},
         lm_attributes={"budget": budget.max_calls, "max_responses_per_call": budget.max_responses_per_call},
     )
+    if failures:
+        raise failures[0]
     return ImprovementResult(
         status=outcome.status, solution=outcome.value if outcome.ok else None,
         diagnostics=outcome.diagnostics[:4000], lm_calls=lm.budget.calls_used,

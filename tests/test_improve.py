@@ -1,0 +1,74 @@
+"""Running I(u, s, L) in the real sandbox. The backends here are seams, not models: one that
+fails like a crashed engine, one that counts; model behaviour is covered by the replayed
+end-to-end tests."""
+
+import pytest
+
+from selftaught.errors import EngineError
+from selftaught.improve import ImproverLimits, lm_handler, open_pools, run_improver
+from selftaught.improvers import seed_improver
+from selftaught.lm.budget import Budget
+from selftaught.lm.cache import CacheMode, ResponseCache
+from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.usage import UsageLog
+from selftaught.utility import BudgetedUtility
+
+from .lm.conftest import CountingBackend
+
+OVERSPENDER = '''
+def improve_algorithm(initial_solution, utility, language_model):
+    got = []
+    for _ in range(3):
+        try:
+            got += language_model.batch_prompt("e", ["m"], temperature=0.5)
+        except BudgetExceeded:
+            got.append("refused")
+    for candidate in got:
+        try:
+            utility(candidate)
+        except BudgetExceeded:
+            pass
+    return "|".join(got)
+'''
+
+
+class CrashedEngine(CountingBackend):
+    def complete(self, messages, sampling):
+        raise EngineError("llama-server exited with code -9", "check the log")
+
+
+@pytest.fixture(scope="module")
+def pools():
+    with open_pools() as pools:
+        yield pools
+
+
+def client(backend, budget=Budget(1, 2)):
+    return LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None), budget, 16)
+
+
+def test_budgets_hold_whatever_the_improver_does(pools):
+    scored = []
+    utility = BudgetedUtility(lambda s: scored.append(s) or 0.5, "u", budget=1)
+    result = run_improver(pools.improvers, OVERSPENDER, "seed", utility, client(CountingBackend()),
+                          ImproverLimits(time_limit_s=30))
+    assert result.status == "ok" and result.lm_calls == 1 and result.utility_calls == 1
+    assert result.solution.split("|")[1:] == ["refused", "refused"] and len(scored) == 1
+
+
+def test_a_crashed_engine_stops_the_run_instead_of_scoring_zero(pools):
+    utility = BudgetedUtility(lambda s: 0.5, "u", budget=6)
+    with pytest.raises(EngineError, match="exited with code -9"):
+        run_improver(pools.improvers, seed_improver(), "def f():\n    pass\n", utility, client(CrashedEngine()),
+                     ImproverLimits(time_limit_s=30))
+
+
+@pytest.mark.parametrize("method, kwargs, problem", [
+    ("batch_prompt", {"expertise": "e", "messages": 5}, "messages must be a list of strings"),
+    ("prompt", {"expertise": "e", "message": "m", "n_responses": 0}, "n_responses a positive integer"),
+    ("prompt", {"expertise": 3, "message": "m"}, "expertise must be a string"),
+    ("fine_tune", {}, "no method 'fine_tune'"),
+])
+def test_malformed_requests_from_inside_are_refused(method, kwargs, problem):
+    with pytest.raises(TypeError, match=problem):
+        lm_handler(client(CountingBackend()))(method, kwargs)
