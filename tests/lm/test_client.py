@@ -101,3 +101,16 @@ def test_streams_are_independent_sample_sequences(make_client, backend):
     # Replaying only stream b (as a resumed run that skips finished run a would) gets b's sample.
     replay = make_client(CacheMode.REPLAY, be=CountingBackend())
     assert replay.with_fresh_budget(stream="run-b").batch_prompt("e", ["m"]) == b
+
+
+def test_a_huge_n_responses_is_refused_before_anything_is_built(make_client):
+    with pytest.raises(BudgetExceeded, match="at most 6 responses per call"):
+        make_client().prompt("e", "m", n_responses=10**12)
+
+
+def test_streams_nest_so_each_run_has_its_own_samples(make_client):
+    lm = make_client()
+    run_a, run_b = lm.with_fresh_budget(stream="seed-a"), lm.with_fresh_budget(stream="seed-b")
+    assert run_a.with_fresh_budget(stream="improver/lpn/0").stream == "seed-a/improver/lpn/0"
+    assert run_a.with_fresh_budget(stream="x").batch_prompt("e", ["m"]) != \
+        run_b.with_fresh_budget(stream="x").batch_prompt("e", ["m"])

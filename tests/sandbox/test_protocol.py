@@ -95,3 +95,15 @@ def test_read_frame_from_fd():
 def test_nan_survives_as_data():
     frame = protocol.encode_frame({"v": float("nan")}, 100)
     assert json.dumps(protocol.FrameReader(100).feed(frame)[0]) == '{"v": NaN}'
+
+
+def test_lone_surrogates_are_not_text():
+    import pytest
+
+    from selftaught.sandbox.protocol import ProtocolError, from_wire
+
+    with pytest.raises(ProtocolError, match="lone surrogate"):
+        from_wire(["fine", "\ud800"])
+    with pytest.raises(ProtocolError, match="lone surrogate"):
+        from_wire({"\udfff": 1})
+    assert from_wire({"ok": "näive ✓"}) == {"ok": "näive ✓"}

@@ -42,8 +42,8 @@ class BudgetTracker:
     def calls_left(self) -> int:
         return self.budget.max_calls - self._calls
 
-    def charge(self, n_responses: int) -> None:
-        """Charge one call for `n_responses` responses, or raise without charging."""
+    def check(self, n_responses: int) -> None:
+        """Raise if one call may not ask for `n_responses` responses."""
         if n_responses < 1:
             raise ValueError(f"a call must ask for at least 1 response, got {n_responses}")
         limit = self.budget.max_responses_per_call
@@ -53,6 +53,10 @@ class BudgetTracker:
                 f"{limit} responses per call are allowed",
                 f"ask for at most {limit} responses per call",
             )
+
+    def charge(self, n_responses: int) -> None:
+        """Charge one call for `n_responses` responses, or raise without charging."""
+        self.check(n_responses)
         with self._lock:
             if self._calls >= self.budget.max_calls:
                 raise BudgetExceeded(

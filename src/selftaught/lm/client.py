@@ -63,11 +63,14 @@ class LanguageModelClient:
 
     def with_fresh_budget(self, budget: Budget | None = None, stream: str | None = None) -> "LanguageModelClient":
         """A client for the next improver run: its own budget and, optionally, its own sample
-        stream in the cache; the backend, cache and usage log are shared."""
+        stream in the cache, nested in this client's; the backend, cache and log are shared."""
+        if stream is None:
+            stream = self.stream
+        elif self.stream:
+            stream = f"{self.stream}/{stream}"
         return LanguageModelClient(
             self.backend, self.cache, self.usage, budget or self.budget.budget,
-            self.max_tokens, self.default_temperature, self.stream if stream is None else stream,
-            self._pool,
+            self.max_tokens, self.default_temperature, stream, self._pool,
         )
 
     # The paper's interface -------------------------------------------------------------
@@ -82,6 +85,7 @@ class LanguageModelClient:
     def prompt(
         self, expertise: str, message: str, n_responses: int = 1, temperature: float | None = None
     ) -> list[str]:
+        self.budget.check(n_responses)  # before building the list: n comes from untrusted code
         return self.call("prompt", expertise, [message] * n_responses, temperature).texts
 
     # ----------------------------------------------------------------------------------

@@ -42,8 +42,9 @@ class Journal:
             self._index[(event["kind"], event["key"])] = event
 
     def record(self, kind: str, key: str | None = None, **data: Any) -> dict:
-        event = {"t": round(time.time(), 3), "kind": kind, **({"key": key} if key is not None else {}), **data}
-        line = json.dumps(event, ensure_ascii=False, default=str)
+        event = {"ts": round(time.time(), 3), "kind": kind, **({"key": key} if key is not None else {}), **data}
+        # ASCII escapes: text from the sandbox can never make a journal line unwritable.
+        line = json.dumps(event, ensure_ascii=True, default=str)
         with self._lock:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(line + "\n")
@@ -51,7 +52,10 @@ class Journal:
                 os.fsync(f.fileno())
             self._remember(event)
         for listener in self._listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # a display problem must never stop a run
+                pass
         return event
 
     def subscribe(self, listener: Callable[[dict], None]) -> None:

@@ -84,15 +84,26 @@ def from_wire(data: Any, _depth: int = 0) -> Any:
     if _depth > 100:
         raise ProtocolError("value is nested more than 100 levels deep")
     kind = type(data)
-    if data is None or kind in (bool, int, float, str):
+    if kind is str:
+        return _text(data)
+    if data is None or kind in (bool, int, float):
         return data
     if kind is list:
         return [from_wire(item, _depth + 1) for item in data]
     if kind is dict:
         if ARRAY_KEY in data:
             return _array_from_wire(data)
-        return {key: from_wire(item, _depth + 1) for key, item in data.items()}
+        return {_text(key): from_wire(item, _depth + 1) for key, item in data.items()}
     raise ProtocolError(f"unexpected {kind.__name__} in decoded data")
+
+
+def _text(value: str) -> str:
+    # JSON can spell lone surrogates ("\\ud800"); they are not text and break every UTF-8 write.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError("a string holds a lone surrogate (not valid Unicode text)") from None
+    return value
 
 
 def _array_from_wire(data: dict) -> Any:
