@@ -72,3 +72,11 @@ def test_a_crashed_engine_stops_the_run_instead_of_scoring_zero(pools):
 def test_malformed_requests_from_inside_are_refused(method, kwargs, problem):
     with pytest.raises(TypeError, match=problem):
         lm_handler(client(CountingBackend()))(method, kwargs)
+
+
+def test_an_improver_returning_invalid_text_is_bad_output(pools):
+    utility = BudgetedUtility(lambda s: 0.5, "u", budget=1)
+    liar = "def improve_algorithm(initial_solution, utility, language_model):\n    return '\\ud800'\n"
+    result = run_improver(pools.improvers, liar, "seed", utility, client(CountingBackend()),
+                          ImproverLimits(time_limit_s=30))
+    assert result.status == "bad_output" and result.solution is None

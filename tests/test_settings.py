@@ -42,3 +42,15 @@ def test_derived_limits():
     assert s.meta().n_tests == s.n_tests and s.meta().limits.utility_budget == s.utility_budget
     assert s.loop().limits.utility_budget == s.meta_budget
     assert s.loop().limits.time_limit_s > s.improver_time_limit_s * s.meta_budget
+
+
+def test_toml_values_are_type_checked(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text('[run]\nn_tests = "3"\n')
+    with pytest.raises(ConfigError, match="run.n_tests = '3' is not a int"):
+        resolve("small", toml)
+    toml.write_text('[run]\nkeep_incumbent = "false"\nimprover_time_limit_s = 60\n')
+    with pytest.raises(ConfigError, match="keep_incumbent = 'false' is not a bool"):
+        resolve("small", toml)
+    toml.write_text('[run]\nimprover_time_limit_s = 60\n')
+    assert resolve("small", toml).improver_time_limit_s == 60

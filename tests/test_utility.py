@@ -86,3 +86,18 @@ def test_memo_scores_each_program_once_and_survives_a_restart(pool, tmp_path):
     # A resumed run reads the recorded evaluation instead of running the program again.
     resumed = ScoreMemo(Journal(tmp_path / "events.jsonl"))
     assert resumed.evaluation(PARITY, GF2_SOLVER, "val", pool=None).score == 1.0
+
+
+def test_a_scorer_that_raises_scores_zero_instead_of_ending_the_run(pool, tmp_path):
+    import shutil
+
+    from selftaught.tasks.loader import builtin_dir
+
+    task_dir = tmp_path / "fragile"
+    shutil.copytree(builtin_dir() / "fibonacci", task_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    scorer = task_dir / "scorer.py"
+    scorer.write_text(scorer.read_text().replace("def score(instance, outcome):\n",
+                                                 "def score(instance, outcome):\n    1 / 0\n"))
+    result = evaluate(load_task(task_dir), FAST_FIB, "val", pool)
+    assert result.score == 0.0 and {i.status for i in result.instances} == {"scorer_error"}
+    assert "ZeroDivisionError" in result.instances[0].diagnostics

@@ -9,6 +9,7 @@ program with a fresh language-model budget and a fresh utility budget, and avera
 from __future__ import annotations
 
 import statistics
+import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -65,6 +66,8 @@ class MetaUtility:
                  settings: MetaSettings, memo: ScoreMemo, journal: Journal) -> None:
         self.tasks, self.pools, self.lm = list(tasks), pools, lm
         self.settings, self.memo, self.journal = settings, memo, journal
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     @property
     def description(self) -> str:
@@ -80,6 +83,12 @@ class MetaUtility:
         """û on val (and test) of one improver; journalled, so each run happens once per run dir."""
         iid = program_id(improver)
         key = f"{iid}@{'+'.join(t.name for t in self.tasks)}"
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # an improver may score one candidate from several threads: run it once
+            return self._score(improver, iid, key)
+
+    def _score(self, improver: str, iid: str, key: str) -> MetaScore:
         recorded = self.journal.get("meta_score", key)
         if recorded:
             return MetaScore(iid, recorded["val"], recorded["val_std"], recorded["test"],

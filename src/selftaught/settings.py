@@ -33,6 +33,9 @@ class RunSettings:
     keep_incumbent: bool = False
     improver_slots: int = 2
     program_slots: int = 2
+    # Names the run's streams of LM samples in the response cache: a new run gets a fresh one,
+    # a resumed run keeps its own, and runs given the same seed replay each other's samples.
+    sample_seed: str = ""
 
     def __post_init__(self) -> None:
         for name in ("lm_calls", "lm_responses", "utility_budget", "n_tests", "meta_budget",
@@ -58,9 +61,10 @@ class RunSettings:
     def meta(self) -> MetaSettings:
         return MetaSettings(n_tests=self.n_tests, limits=self.improver_limits(), budget=self.meta_budget)
 
-    def loop(self) -> LoopSettings:
-        # The improver-of-improvers runs up to meta_budget û evaluations, each n_tests improver runs.
-        outer = self.improver_time_limit_s * (1 + self.meta_budget * self.n_tests)
+    def loop(self, n_tasks: int = 1) -> LoopSettings:
+        # The improver-of-improvers runs up to meta_budget û evaluations, each n_tests improver
+        # runs per task.
+        outer = self.improver_time_limit_s * (1 + self.meta_budget * self.n_tests * n_tasks)
         return LoopSettings(self.iterations, self.keep_incumbent,
                             ImproverLimits(self.lm_budget, self.meta_budget, outer))
 
@@ -84,6 +88,13 @@ def resolve(preset: str, toml_path: Path | None = None, **overrides: Any) -> Run
         if unknown:
             raise ConfigError(f"{toml_path}: unknown setting run.{sorted(unknown)[0]}",
                               f"valid settings: {', '.join(sorted(_FIELDS))}")
+        for key, value in table.items():
+            kind = type(getattr(PRESETS[preset], key))
+            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool)) \
+                or (kind is float and type(value) is int)
+            if not ok:
+                raise ConfigError(f"{toml_path}: run.{key} = {value!r} is not a {kind.__name__}",
+                                  f"give {key} a {kind.__name__} value")
         values.update(table)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return dataclasses.replace(PRESETS[preset], **values)

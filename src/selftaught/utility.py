@@ -57,17 +57,25 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool) -> Evalua
         instance = task.make_instance(seeds[index])
         outcome = runner.call(source, task.entry_point, task.arguments(instance),
                               time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb)
-        score = task.score(instance, outcome) if outcome.ok else 0.0
+        status, score, diagnostics = outcome.status, 0.0, outcome.diagnostics
+        if outcome.ok:
+            try:
+                score = task.score(instance, outcome)
+            except Exception as exc:  # a scorer surprised by an output must not end the run
+                status, diagnostics = "scorer_error", f"the task's scorer raised {type(exc).__name__}: {exc}"
         return InstanceResult(
-            index=index, seed=seeds[index], status=outcome.status, score=score,
-            wall_time_s=round(outcome.wall_time_s, 6), diagnostics=outcome.diagnostics[:2000],
+            index=index, seed=seeds[index], status=status, score=score,
+            wall_time_s=round(outcome.wall_time_s, 6), diagnostics=diagnostics[:2000],
             static_flags=tuple(outcome.telemetry.static_flags), blocked=outcome.telemetry.blocked,
         ), outcome.unsafe
 
     with ThreadPoolExecutor(max_workers=runner.config.slots) as pool:
         results = list(pool.map(run_one, range(len(seeds))))
     instances = tuple(r for r, _ in results)
-    score = task.finalize([r.score for r in instances], source)
+    try:
+        score = task.finalize([r.score for r in instances], source)
+    except Exception:
+        score = 0.0  # same reasoning as for score(); the instances keep their own scores
     return Evaluation(task.name, split, score, instances, any(u for _, u in results))
 
 

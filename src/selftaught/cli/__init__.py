@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from selftaught.cli.options import console
 from selftaught.errors import SelftaughtError
@@ -65,7 +66,7 @@ def main() -> None:
     except SelftaughtError as exc:
         if "--debug" in sys.argv:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {exc.problem}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(exc.problem)}", highlight=False)
         if exc.fix:
-            console.print(f"[bold]fix:[/] {exc.fix}", highlight=False)
+            console.print(f"[bold]fix:[/] {escape(exc.fix)}", highlight=False)
         sys.exit(exc.exit_code)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from selftaught.cli.options import byte_progress, console, lm_options
@@ -36,7 +37,7 @@ def doctor(lm: LMConfig) -> None:
         table.add_column(column)
     for f in findings:
         status = {True: "[green]ok[/]", False: "[red]FAIL[/]", None: "[yellow]warn[/]"}[f.ok]
-        detail = f.detail + (f"\n[bold]fix:[/] {f.fix}" if f.fix else "")
+        detail = escape(f.detail) + (f"\n[bold]fix:[/] {escape(f.fix)}" if f.fix else "")
         table.add_row(f.check, status, detail)
     Console().print(table)
     if any(f.ok is False for f in findings):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -49,7 +50,7 @@ def describe(event: dict) -> str | None:
     if kind == "meta_score":
         return f"[bold]û({event['improver'][:8]})[/] = {event['val']:.3f} ± {event['val_std']:.3f} on val, {event['test']:.3f} on test"
     if kind == "iteration":
-        verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {event['reason']}"
+        verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {escape(event['reason'])}"
         return f"[bold]iteration {event['t']}[/]: {verdict}; û = {event['val']:.3f} (val)"
     if kind == "transfer_row":
         return f"[bold]{event['key']}[/]: u(s) = {event['seed_program']:.3f}, " + ", ".join(
@@ -84,5 +85,6 @@ def evaluation_table(result: "Evaluation") -> Table:
         table.add_column(column)
     for i in result.instances:
         problem = (i.diagnostics.strip().splitlines() or [""])[-1][:80]
-        table.add_row(str(i.index), str(i.seed), i.status, f"{i.score:.3f}", f"{i.wall_time_s * 1000:.1f} ms", problem)
+        table.add_row(str(i.index), str(i.seed), i.status, f"{i.score:.3f}", f"{i.wall_time_s * 1000:.1f} ms",
+                      escape(problem))
     return table
