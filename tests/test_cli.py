@@ -155,3 +155,20 @@ def test_evaluate_scores_a_program_in_the_sandbox_as_json(tmp_path):
 def test_evaluate_names_a_missing_program():
     assert_clear_error(selftaught("evaluate", "parity", "--program", "/no/such.py"),
                        "cannot read --program /no/such.py", "path of a Python file")
+
+
+def test_budget_keys_in_the_lm_table_are_refused_for_runs(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[lm]\nmax_tokens = 100\n")
+    assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
+                       "[lm] max_tokens is a run setting for this command", "[run] table as max_tokens")
+
+
+def test_improve_needs_a_task_or_a_run_to_resume():
+    assert_clear_error(selftaught("improve"), "no task given", "--resume")
+
+
+def test_an_unknown_task_fails_before_a_run_directory_is_made(tmp_path):
+    proc = selftaught("improve", "no_such_task", "--runs-dir", str(tmp_path / "runs"))
+    assert_clear_error(proc, "no task 'no_such_task'", "new-task")
+    assert not (tmp_path / "runs").exists()

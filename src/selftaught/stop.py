@@ -42,7 +42,8 @@ def open_session(run: RunDir, lm_config: LMConfig, settings: RunSettings, unsafe
                  progress: Progress | None = None) -> Iterator[Session]:
     with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
             open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
-        yield Session(run, settings, pools, lm, ScoreMemo(run.journal))
+        runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
+        yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal))
 
 
 def run_record(lm_config: LMConfig, settings: RunSettings, unsafe: bool, **extra: object) -> dict:
@@ -104,7 +105,7 @@ def meta_utility(session: Session, tasks: Sequence[Task]) -> MetaUtility:
 def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> list[Iteration]:
     """I_0 = seed, then T steps of I_t = I_{t-1}(û, I_{t-1}, L); improver_t.py files in the run."""
     return self_improve(seed, meta_utility(session, tasks), session.pools, session.lm,
-                        session.settings.loop(), session.run)
+                        session.settings.loop(len(tasks)), session.run)
 
 
 def transfer_improvers(session: Session, improvers: Sequence[tuple[str, str]],
@@ -122,15 +123,22 @@ def lm_config_from_record(record: dict) -> LMConfig:
                         max_responses_per_call=budget["max_responses_per_call"])
 
 
+def improver_files(run: Path) -> list[Path]:
+    """improver_0.py, improver_1.py, ... of a self-improve run, in order of t."""
+    from selftaught.errors import ConfigError
+
+    found = [p for p in run.glob("improver_*.py") if p.stem.split("_", 1)[1].isdigit()] if run.is_dir() else []
+    if not found:
+        raise ConfigError(f"{run} holds no improver_<t>.py files", "pass a self-improve run directory")
+    return sorted(found, key=lambda p: int(p.stem.split("_", 1)[1]))
+
+
 def load_improver(path: Path) -> str:
     """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
     from selftaught.errors import ConfigError
 
     if path.is_dir():
-        found = sorted(path.glob("improver_*.py"), key=lambda p: int(p.stem.split("_")[1]))
-        if not found:
-            raise ConfigError(f"{path} holds no improver_<t>.py", "pass a self-improve run directory or a .py file")
-        path = found[-1]
+        path = improver_files(path)[-1]
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:

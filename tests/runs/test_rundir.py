@@ -31,3 +31,15 @@ def test_resume_checks_the_directory_and_the_command(tmp_path):
     assert "selftaught self-improve --resume" in info.value.fix
     with pytest.raises(ConfigError, match="not a run directory"):
         RunDir.resume(tmp_path, "improve")
+
+
+def test_improver_files_are_ordered_by_iteration_and_ignore_strays(tmp_path):
+    from selftaught.stop import improver_files, load_improver
+
+    for t in (0, 2, 10):
+        (tmp_path / f"improver_{t}.py").write_text(f"# I_{t}\n")
+    (tmp_path / "improver_best.py").write_text("# stray\n")
+    assert [p.name for p in improver_files(tmp_path)] == ["improver_0.py", "improver_2.py", "improver_10.py"]
+    assert load_improver(tmp_path) == "# I_10\n"
+    with pytest.raises(ConfigError, match="holds no improver_<t>.py"):
+        improver_files(tmp_path / "empty")

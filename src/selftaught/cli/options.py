@@ -64,7 +64,12 @@ RUN_OPTIONS = [
     _option("meta_budget", Optional[int], None, "--meta-budget", "Meta-utility calls per self-improvement step.", BUDGET),
     _option("improver_time_limit_s", Optional[float], None, "--improver-time-limit",
             "Wall-time limit of one improver run, in seconds.", BUDGET),
+    _option("sample_seed", Optional[str], None, "--sample-seed",
+            "Name of the run's LM sample streams in the response cache; two runs with the same seed and "
+            "settings replay the same samples [default: a fresh random seed per run].", BUDGET),
 ]
+# Run settings in this command family; an [lm] table may not set them (they would be overridden).
+_RUN_ONLY_LM_KEYS = {"max_tokens": "max_tokens", "max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
 
 
 def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> Callable:
@@ -106,9 +111,19 @@ def stop_options(fn: Callable) -> Callable:
     and `settings: RunSettings`. The run's max_tokens and LM budget come from the settings."""
 
     def build(group: dict) -> dict:
+        import secrets
+
+        from selftaught.errors import ConfigError
+        from selftaught.lm.config import read_toml_table
         from selftaught.settings import resolve
 
+        if group["config"] is not None:
+            clash = sorted(set(read_toml_table(group["config"], "lm")) & set(_RUN_ONLY_LM_KEYS))
+            if clash:
+                raise ConfigError(f"{group['config']}: [lm] {clash[0]} is a run setting for this command",
+                                  f"move it to the [run] table as {_RUN_ONLY_LM_KEYS[clash[0]]}")
         run = {p.name: group.pop(p.name) for p in RUN_OPTIONS}
+        run["sample_seed"] = run["sample_seed"] or secrets.token_hex(4)
         settings = resolve(run.pop("preset"), group["config"], max_tokens=group.pop("max_tokens"), **run)
         lm = _lm_config(group, max_tokens=settings.max_tokens, max_calls=settings.lm_calls,
                         max_responses_per_call=settings.lm_responses)

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -122,7 +123,7 @@ def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, sett
 
     if resume is None:
         run = RunDir.create(runs_dir, command, run_record(lm, settings, unsafe, **record))
-        console.print(f"run directory: {run.path}")
+        console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
         return run, lm, settings, unsafe
     run = RunDir.resume(resume, command)
     saved = run.settings
@@ -130,9 +131,17 @@ def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, sett
     return run, lm_config_from_record(saved["lm"]), RunSettings(**saved["run"]), saved["unsafe_no_sandbox"]
 
 
+def _task_ref(task: str) -> str:
+    """Built-in names stay names; task directories are stored as absolute paths, so a run can
+    be resumed from anywhere."""
+    return str(Path(task).resolve()) if Path(task).is_dir() else task
+
+
 @stop_options
 def improve(
-    task: Annotated[str, typer.Argument(help="A built-in task name or a task directory.")],
+    task: Annotated[Optional[str], typer.Argument(
+        help="A built-in task name or a task directory (not needed with --resume).")] = None,
+    *,
     lm: LMConfig,
     settings: RunSettings,
     improver: Annotated[Optional[Path], typer.Option(
@@ -159,13 +168,18 @@ def improve(
     from selftaught.stop import improve_task, load_improver, open_session
     from selftaught.tasks.loader import load_task
 
-    source = seed_improver() if improver is None else load_improver(improver)
-    run, lm, settings, unsafe = _start("improve", resume, runs_dir, lm, settings, unsafe,
-                                       task=task, improver=program_id(source))
-    run.save_program(source)
-    if resume is not None:
-        task, source = run.settings["task"], run.load_program(run.settings["improver"])
-    loaded = load_task(task)
+    if task is None and resume is None:
+        raise ConfigError("no task given", "name a task, e.g. `selftaught improve fibonacci`, or pass --resume RUN")
+    if resume is None:
+        source = seed_improver() if improver is None else load_improver(improver)
+        loaded = load_task(task)  # fail on a bad task before creating a run directory
+        run, lm, settings, unsafe = _start("improve", None, runs_dir, lm, settings, unsafe,
+                                           task=_task_ref(task), improver=program_id(source))
+        run.save_program(source)
+    else:
+        run, lm, settings, unsafe = _start("improve", resume, runs_dir, lm, settings, unsafe)
+        source = run.load_program(run.settings["improver"])
+        loaded = load_task(run.settings["task"])
     with byte_progress("assembling model") as progress, \
             open_session(run, lm, settings, unsafe, progress) as session, \
             watch(run.journal, f"improving {loaded.name}", total=1):
@@ -183,7 +197,7 @@ def improve(
     if report.improved is not None:
         Console().print(Syntax(report.improved, "python", line_numbers=True))
     else:
-        console.print(f"[yellow]{report.diagnostics[:500]}[/]")
+        console.print(escape(report.diagnostics[:500]), style="yellow")
 
 
 @stop_options
@@ -222,7 +236,12 @@ def self_improve(
 
     settings = dataclasses.replace(settings, keep_incumbent=keep_incumbent or settings.keep_incumbent,
                                    iterations=settings.iterations if iterations is None else iterations)
-    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe, tasks=task)
+    if resume is None:
+        tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
+    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe,
+                                       tasks=[_task_ref(name) for name in task])
+    if iterations is not None:
+        settings = dataclasses.replace(settings, iterations=iterations)  # -T may extend a resumed run
     tasks = [load_task(name) for name in run.settings["tasks"]]
     runs_per_score = settings.n_tests * len(tasks)
     expected = runs_per_score * (1 + settings.iterations * min(settings.lm_responses, settings.meta_budget))
@@ -241,7 +260,7 @@ def self_improve(
         table.add_row("u(s)", f"seed program ({name})", f"{val:.3f}", f"{test:.3f}", "")
     for it in history:
         table.add_row(f"I_{it.t}", it.improver[:12], f"{it.val:.3f}", f"{it.test:.3f}",
-                      "seed" if it.t == 0 else ("accepted" if it.accepted else f"reverted: {it.reason[:60]}"))
+                      "seed" if it.t == 0 else ("accepted" if it.accepted else escape(f"reverted: {it.reason[:60]}")))
     names = [f"improver_{it.t}.py" for it in history] + ["events.jsonl", "usage.jsonl"]
     print_tables(table, files_table(run.path, names))
 
@@ -251,7 +270,9 @@ DEFAULT_TRANSFER = "parity,three_sat,max_cut,string_grid_distance,mqap"
 
 @stop_options
 def transfer(
-    source: Annotated[Path, typer.Argument(help="A self-improve run directory (its improver_<t>.py files).")],
+    source: Annotated[Optional[Path], typer.Argument(
+        help="A self-improve run directory (its improver_<t>.py files); not needed with --resume.")] = None,
+    *,
     lm: LMConfig,
     settings: RunSettings,
     tasks: Annotated[str, typer.Option(
@@ -275,12 +296,17 @@ def transfer(
     from selftaught.stop import open_session, transfer_improvers
     from selftaught.tasks.loader import load_task
 
-    improvers = sorted(source.glob("improver_*.py"), key=lambda p: int(p.stem.split("_")[1])) \
-        if source.is_dir() else []
-    if not improvers:
-        raise ConfigError(f"{source} holds no improver_<t>.py files", "pass a self-improve run directory")
+    from selftaught.stop import improver_files
+
+    if source is None and resume is None:
+        raise ConfigError("no self-improve run given", "pass its directory, e.g. runs/<time>-self-improve")
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    if resume is None:
+        improver_files(source), [load_task(name) for name in names]  # fail before creating a run directory
     run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe,
-                                       source=str(source), tasks=[t.strip() for t in tasks.split(",") if t.strip()])
+                                       source=str(source.resolve()) if source else None,
+                                       tasks=[_task_ref(name) for name in names])
+    improvers = improver_files(Path(run.settings["source"]))
     loaded = [load_task(name) for name in run.settings["tasks"]]
     labelled = [(f"I_{p.stem.split('_')[1]}", p.read_text(encoding="utf-8")) for p in improvers]
     expected = len(loaded) * len(labelled) * settings.n_tests
@@ -304,4 +330,42 @@ def transfer(
     print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
 
 
-COMMANDS = [tasks, new_task, evaluate, improve, self_improve, transfer]
+def show(
+    run: Annotated[Path, typer.Argument(help="A run directory.")],
+) -> None:
+    """Summarise a run: scores, improver runs by outcome, LM tokens, wall time, and what the
+    sandbox saw (static flags such as attempts to touch budgets, and blocked actions).
+
+    Example:
+
+        selftaught show runs/20261124-101500-self-improve
+    """
+    from selftaught.runs.summary import summarize
+
+    if not (run / "config.json").is_file():
+        raise ConfigError(f"{run} is not a run directory (no config.json)", "pass a directory under runs/")
+    s = summarize(run)
+    overview = Table(title=f"{run.name} ({s.command})", show_header=False)
+    overview.add_row("wall time", f"{s.wall_time_s / 60:.1f} min")
+    overview.add_row("LM calls", f"{s.lm_calls} ({s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion tokens)")
+    overview.add_row("improver runs", f"{s.improver_runs}: " + ", ".join(f"{k} {v}" for k, v in s.improver_statuses.items()))
+    overview.add_row("static flags", ", ".join(f"{k} {v}" for k, v in sorted(s.flags.items())) or "none")
+    overview.add_row("blocked by the sandbox", str(s.blocked))
+    scores = Table(title="meta-utility û per improver")
+    for column in ("improver", "û val", "± std", "û test"):
+        scores.add_column(column)
+    for m in s.meta_scores:
+        scores.add_row(m["improver"][:12], f"{m['val']:.3f}", f"{m['val_std']:.3f}", f"{m['test']:.3f}")
+    tables = [overview] + ([scores] if s.meta_scores else [])
+    if s.iterations:
+        its = Table(title="iterations")
+        for column in ("t", "verdict", "û val", "û test"):
+            its.add_column(column)
+        for it in s.iterations:
+            its.add_row(str(it["t"]), "accepted" if it["accepted"] else escape(it["reason"]), f"{it['val']:.3f}",
+                        f"{it['test']:.3f}")
+        tables.append(its)
+    print_tables(*tables)
+
+
+COMMANDS = [tasks, new_task, evaluate, improve, self_improve, transfer, show]

@@ -19,7 +19,9 @@ def seed_improver() -> str:
 def helpers_module() -> tuple[str, str]:
     """The `helpers` module importable inside the sandbox, as (name, source): the same code
     extraction the host uses (selftaught/lm/extract.py), plus the paper's list form."""
-    extract = _read("selftaught.lm", "extract.py").replace(
-        "def extract_code(text: str)", "def extract_code_from_text(text: str)"
-    )
+    source = _read("selftaught.lm", "extract.py")
+    signature = "def extract_code(text: str)"
+    if signature not in source:
+        raise RuntimeError(f"selftaught/lm/extract.py no longer defines `{signature}`; update helpers_module")
+    extract = source.replace(signature, "def extract_code_from_text(text: str)")
     return "helpers", extract + _read("selftaught.improvers", "helpers_tail.py")

@@ -1,0 +1,57 @@
+"""What happened in a run, from its journal and usage log: the numbers `selftaught show`
+prints and RESULTS.md reports."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from selftaught.runs.journal import Journal
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    command: str
+    wall_time_s: float  # first to last journalled event
+    lm_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    improver_runs: int
+    improver_statuses: dict[str, int]
+    meta_scores: list[dict]  # {improver, val, val_std, test}
+    iterations: list[dict]
+    flags: dict[str, int]  # static telemetry flags over improver runs (circumvention attempts)
+    blocked: int  # improver runs the sandbox stopped for a forbidden action
+
+
+def summarize(run: Path) -> RunSummary:
+    events = list(Journal(run / "events.jsonl").events())
+    usage = [json.loads(line) for line in (run / "usage.jsonl").read_text().splitlines()] \
+        if (run / "usage.jsonl").exists() else []
+    runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
+    flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
+    times = [_timestamp(e) for e in events if _timestamp(e) is not None]
+    return RunSummary(
+        command=json.loads((run / "config.json").read_text())["command"],
+        wall_time_s=(max(times) - min(times)) if times else 0.0,
+        lm_calls=len(usage),
+        prompt_tokens=sum(u["prompt_tokens"] for u in usage),
+        completion_tokens=sum(u["completion_tokens"] for u in usage),
+        improver_runs=len(runs),
+        improver_statuses=dict(Counter(e["status"] for e in runs)),
+        meta_scores=[{k: e.get(k) for k in ("improver", "val", "val_std", "test")}
+                     for e in events if e["kind"] == "meta_score"],
+        iterations=[e for e in events if e["kind"] == "iteration"],
+        flags=dict(flags),
+        blocked=sum(1 for e in runs if e.get("blocked")),
+    )
+
+
+def _timestamp(event: dict) -> float | None:
+    # Journals written before the timestamp was renamed to "ts" used "t", which iteration
+    # events overwrote with the iteration number.
+    if "ts" in event:
+        return event["ts"]
+    return event.get("t") if event["kind"] not in ("iteration", "iteration_started") else None

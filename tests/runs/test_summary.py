@@ -1,0 +1,24 @@
+import json
+
+from selftaught.runs.rundir import RunDir
+from selftaught.runs.summary import summarize
+
+
+def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
+    run = RunDir.create(tmp_path, "self-improve", {})
+    j = run.journal
+    j.record("improver_run", "a/lpn/0", status="ok", static_flags=["touches_budget"], blocked=None)
+    j.record("improver_run", "b/lpn/0", status="blocked", static_flags=["ctypes", "touches_budget"],
+             blocked="seccomp: killed by SIGSYS")
+    j.record("meta_score", "a@lpn", improver="a", val=0.5, val_std=0.1, test=0.4)
+    j.record("iteration", "1", t=1, accepted=False, reason="û = 0", val=0.5, test=0.4, status="ok",
+             static_flags=[], blocked=None)
+    with run.usage_log.open("w") as f:
+        for tokens in (10, 20):
+            f.write(json.dumps({"prompt_tokens": tokens, "completion_tokens": 2 * tokens}) + "\n")
+    s = summarize(run.path)
+    assert (s.lm_calls, s.prompt_tokens, s.completion_tokens) == (2, 30, 60)
+    assert s.improver_statuses == {"ok": 2, "blocked": 1} and s.blocked == 1
+    assert s.flags == {"touches_budget": 2, "ctypes": 1}
+    assert s.meta_scores == [{"improver": "a", "val": 0.5, "val_std": 0.1, "test": 0.4}]
+    assert s.iterations[0]["t"] == 1 and 0 <= s.wall_time_s < 60
