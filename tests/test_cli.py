@@ -172,3 +172,17 @@ def test_an_unknown_task_fails_before_a_run_directory_is_made(tmp_path):
     proc = selftaught("improve", "no_such_task", "--runs-dir", str(tmp_path / "runs"))
     assert_clear_error(proc, "no task 'no_such_task'", "new-task")
     assert not (tmp_path / "runs").exists()
+
+
+def test_new_task_scaffolds_a_task_that_loads_and_evaluates(tmp_path):
+    import json
+
+    proc = selftaught("new-task", "sorting", "--dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    task = tmp_path / "sorting"
+    assert 'name = "sorting"' in (task / "task.toml").read_text()
+    report = selftaught("evaluate", str(task), "--program", str(task / "seed.py"), "--json")
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["task"] == "sorting"
+    assert_clear_error(selftaught("new-task", "sorting", "--dir", str(tmp_path)), "already exists", "another name")
+    assert_clear_error(selftaught("new-task", "not-a-name", "--dir", str(tmp_path)), "not an identifier", "letters")
