@@ -107,29 +107,34 @@ class MetaUtility:
 
     def _run(self, improver: str, task: Task, index: int) -> dict:
         key = f"{program_id(improver)}/{task.name}/{index}"
-        recorded = self.journal.get("improver_run", key)
-        if recorded:
-            return recorded
-        self.journal.record("improver_run_started", key=None, run=key)
-        limits = self.settings.limits
-        utility = task_utility(task, self.pools.programs, self.memo, "val", limits.utility_budget)
-        # The run's own sample stream: the same improver replays the same samples on resume.
-        lm = self.lm.with_fresh_budget(limits.lm_budget, stream=key)
-        result = run_improver(self.pools.improvers, improver, task.seed_program, utility, lm, limits)
-        val = test = 0.0
-        solution_id = None
-        if result.solution is not None:
-            solution_id = program_id(result.solution)
-            val = self.memo.evaluation(task, result.solution, "val", self.pools.programs).score
-            test = self.memo.evaluation(task, result.solution, "test", self.pools.programs).score
-        return self.journal.record(
-            "improver_run", key, improver=program_id(improver), task=task.name, index=index,
-            status=result.status, solution=solution_id, solution_source=result.solution, val=val, test=test,
-            lm_calls=result.lm_calls, utility_calls=result.utility_calls,
-            wall_time_s=round(result.wall_time_s, 3), diagnostics=result.diagnostics,
-            static_flags=list(result.static_flags), runtime_events=list(result.runtime_events),
-            blocked=result.blocked,
-        )
+        return attempt(improver, task, key, self.pools, self.lm, self.memo, self.journal, self.settings.limits,
+                       index=index)
+
+
+def attempt(improver: str, task: Task, key: str, pools: Pools, lm: LanguageModelClient, memo: ScoreMemo,
+            journal: Journal, limits: ImproverLimits, kind: str = "improver_run", **extra: object) -> dict:
+    """One downstream improvement, u(I(u, s, L)): the improver on the task's seed program with
+    fresh budgets, what it returns scored on val and test. Journalled under (kind, key), so a
+    resumed run does it once; `key` also names its sample stream, so it replays the same samples."""
+    recorded = journal.get(kind, key)
+    if recorded:
+        return recorded
+    journal.record(f"{kind}_started", key=None, run=key)
+    utility = task_utility(task, pools.programs, memo, "val", limits.utility_budget)
+    result = run_improver(pools.improvers, improver, task.seed_program, utility,
+                          lm.with_fresh_budget(limits.lm_budget, stream=key), limits)
+    val = test = 0.0
+    if result.solution is not None:
+        val = memo.evaluation(task, result.solution, "val", pools.programs).score
+        test = memo.evaluation(task, result.solution, "test", pools.programs).score
+    return journal.record(
+        kind, key, improver=program_id(improver), task=task.name, status=result.status,
+        solution=program_id(result.solution) if result.solution is not None else None,
+        solution_source=result.solution, val=val, test=test, lm_calls=result.lm_calls,
+        utility_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
+        diagnostics=result.diagnostics, static_flags=list(result.static_flags),
+        runtime_events=list(result.runtime_events), blocked=result.blocked, **extra,
+    )
 
 
 def _std(values: list[float]) -> float:

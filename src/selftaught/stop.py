@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from selftaught.ids import program_id
-from selftaught.improve import Pools, open_pools, run_improver
+from selftaught.improve import Pools, open_pools
 from selftaught.lm import open_language_model
 from selftaught.lm.client import LanguageModelClient
 from selftaught.lm.config import LMConfig
 from selftaught.lm.local.embedded import Progress
 from selftaught.loop import Iteration, self_improve
-from selftaught.meta import MetaUtility
+from selftaught.meta import MetaUtility, attempt
 from selftaught.runs.rundir import RunDir
 from selftaught.settings import RunSettings
 from selftaught.tasks.task import Task
 from selftaught.transfer import TransferRow, transfer
-from selftaught.utility import ScoreMemo, task_utility
+from selftaught.utility import ScoreMemo
 
 
 @dataclass(frozen=True)
@@ -72,28 +72,13 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
     s, journal, memo, programs = session.settings, session.run.journal, session.memo, session.pools.programs
     seed_val = memo.evaluation(task, task.seed_program, "val", programs).score
     seed_test = memo.evaluation(task, task.seed_program, "test", programs).score
-    key = f"{program_id(improver)}/{task.name}"
-    recorded = journal.get("improve", key)
-    if recorded is None:
-        utility = task_utility(task, programs, memo, "val", s.utility_budget)
-        lm = session.lm.with_fresh_budget(s.lm_budget, stream=key)
-        result = run_improver(session.pools.improvers, improver, task.seed_program, utility, lm,
-                              s.improver_limits())
-        val = test = 0.0
-        if result.solution is not None:
-            session.run.save_program(result.solution)
-            val = memo.evaluation(task, result.solution, "val", programs).score
-            test = memo.evaluation(task, result.solution, "test", programs).score
-        recorded = journal.record(
-            "improve", key, task=task.name, improver=program_id(improver), status=result.status,
-            solution=result.solution, val=val, test=test, diagnostics=result.diagnostics,
-            lm_calls=result.lm_calls, utility_calls=result.utility_calls,
-            wall_time_s=round(result.wall_time_s, 3), static_flags=list(result.static_flags),
-            blocked=result.blocked,
-        )
-    if recorded["solution"] is not None:
-        session.run.write_result("improved_program.py", recorded["solution"])
-    return ImproveReport(task.name, seed_val, seed_test, recorded["status"], recorded["solution"],
+    recorded = attempt(improver, task, f"{program_id(improver)}/{task.name}", session.pools, session.lm, memo,
+                       journal, s.improver_limits(), kind="improve")
+    solution = recorded["solution_source"]
+    if solution is not None:
+        session.run.save_program(solution)
+        session.run.write_result("improved_program.py", solution)
+    return ImproveReport(task.name, seed_val, seed_test, recorded["status"], solution,
                          recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
 
 
