@@ -7,7 +7,25 @@ from selftaught.settings import PRESETS, resolve
 def test_the_paper_preset_is_the_papers_setting():
     paper = PRESETS["paper"]
     assert (paper.lm_calls, paper.lm_responses, paper.utility_budget, paper.n_tests) == (4, 6, 25, 5)
-    assert paper.max_tokens == 1024
+    assert paper.max_tokens == 1024 and paper.accept == "paper" and paper.final_runs == 0
+    assert paper.loop().limits.lm_budget.max_responses_per_call == 6
+
+
+def test_the_small_preset_races_six_candidates_per_step():
+    small = PRESETS["small"]
+    assert small.accept == "paired" and small.loop().limits.lm_budget.max_responses_per_call == 6
+    assert small.meta_budget >= 6 and small.loop().race_max_runs == 6 and small.loop().final_runs == 4
+
+
+def test_settings_recorded_by_older_runs_still_load():
+    import dataclasses
+
+    from selftaught.settings import RunSettings
+
+    record = dataclasses.asdict(PRESETS["small"])
+    del record["accept"]
+    record["keep_incumbent"] = True
+    assert RunSettings.from_record(record).accept == "incumbent"
 
 
 def test_flags_override_toml_which_overrides_the_preset(tmp_path):
@@ -22,6 +40,8 @@ def test_flags_override_toml_which_overrides_the_preset(tmp_path):
     ({"n_tests": 0}, "n_tests = 0"),
     ({"improver_slots": 1}, "improver_slots must be at least 2"),
     ({"iterations": -1}, "iterations = -1 is negative"),
+    ({"accept": "best"}, "accept = 'best' is not an acceptance rule"),
+    ({"race_first_runs": 9}, "race_first_runs = 9 must lie between 1 and race_max_runs = 6"),
 ])
 def test_bad_budgets_are_named(overrides, problem):
     with pytest.raises(ConfigError, match=problem.replace("(", r"\(")):
@@ -49,8 +69,8 @@ def test_toml_values_are_type_checked(tmp_path):
     toml.write_text('[run]\nn_tests = "3"\n')
     with pytest.raises(ConfigError, match="run.n_tests = '3' is not a int"):
         resolve("small", toml)
-    toml.write_text('[run]\nkeep_incumbent = "false"\nimprover_time_limit_s = 60\n')
-    with pytest.raises(ConfigError, match="keep_incumbent = 'false' is not a bool"):
+    toml.write_text('[run]\naccept = 1\nimprover_time_limit_s = 60\n')
+    with pytest.raises(ConfigError, match="accept = 1 is not a str"):
         resolve("small", toml)
     toml.write_text('[run]\nimprover_time_limit_s = 60\n')
     assert resolve("small", toml).improver_time_limit_s == 60

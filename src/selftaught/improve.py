@@ -1,4 +1,5 @@
-"""Run one improver, I(u, s, L), inside the sandbox.
+"""Run one improver, I(u, s, L), inside the sandbox, and one downstream improvement,
+u(I(u, s, L)), the unit that the meta-utility, `improve` and transfer all count.
 
 The improver gets proxies; their calls come back here, to `lm_handler` and the utility,
 which enforce the budgets in the host. This module is the only place that wires the three.
@@ -9,15 +10,19 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from selftaught.errors import CacheMiss, EndpointError, EngineError
-from selftaught.improvers import ENTRY_POINT, helpers_module
+from selftaught.improvers import ENTRY_POINT, helpers_modules
 from selftaught.lm.budget import Budget
 from selftaught.lm.client import LanguageModelClient
 from selftaught.sandbox.config import SandboxConfig
 from selftaught.sandbox.host import SandboxPool
 from selftaught.utility import BudgetedUtility
+
+if TYPE_CHECKING:
+    from selftaught.session import Session
+    from selftaught.tasks.task import Task
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class Pools:
 
 @contextmanager
 def open_pools(improver_slots: int = 2, program_slots: int = 2, unsafe: bool = False) -> Iterator[Pools]:
-    helpers = (helpers_module(),)
+    helpers = helpers_modules()
     with SandboxPool(SandboxConfig(slots=program_slots, unsafe=unsafe)) as programs, \
             SandboxPool(SandboxConfig(slots=improver_slots, unsafe=unsafe, helper_modules=helpers)) as improvers:
         yield Pools(improvers=improvers, programs=programs)
@@ -121,3 +126,39 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
         static_flags=tuple(outcome.telemetry.static_flags),
         runtime_events=tuple(outcome.telemetry.runtime_events), blocked=outcome.telemetry.blocked,
     )
+
+
+def attempt(session: "Session", improver: str, task: "Task", *, key: str, stream: str,
+            kind: str = "improver_run", **extra: object) -> dict:
+    """One downstream improvement, u(I(u, s, L)): the improver on the task's seed program with
+    fresh budgets, what it returns scored on val and test (a failed run scores 0).
+
+    Journalled under (kind, key), so a run directory does it once, even when several threads
+    ask. `stream` names its LM samples: the meta-utility names it by task and run index, not
+    by improver (common random numbers), so two improvers that send the same requests get the
+    same samples and score the same."""
+    from selftaught.environment import described_utility_text
+    from selftaught.ids import program_id
+
+    memo, programs, limits = session.memo, session.pools.programs, session.settings.improver_limits()
+
+    def compute() -> dict:
+        session.journal.record(f"{kind}_started", key=None, run=key)
+        utility = BudgetedUtility(lambda source: memo.evaluation(task, source, "val", programs).score,
+                                  described_utility_text(task), limits.utility_budget)
+        result = run_improver(session.pools.improvers, improver, task.seed_program, utility,
+                              session.lm.with_fresh_budget(limits.lm_budget, stream=stream), limits)
+        val = test = 0.0
+        if result.solution is not None:
+            val = memo.evaluation(task, result.solution, "val", programs).score
+            test = memo.evaluation(task, result.solution, "test", programs).score
+        return dict(
+            improver=program_id(improver), task=task.name, status=result.status,
+            solution=program_id(result.solution) if result.solution is not None else None,
+            solution_source=result.solution, val=val, test=test, lm_calls=result.lm_calls,
+            utility_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
+            diagnostics=result.diagnostics, static_flags=list(result.static_flags),
+            runtime_events=list(result.runtime_events), blocked=result.blocked, **extra,
+        )
+
+    return session.journal.once(kind, key, compute)

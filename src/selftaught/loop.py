@@ -1,30 +1,46 @@
 """Recursive self-improvement: I_t = I_{t-1}(û, I_{t-1}, L).
 
 Each iteration runs the current improver, in the sandbox, on its own source with the
-meta-utility û as its utility. An improver that fails to load, crashes, returns nothing or
-scores û = 0 is reverted to its predecessor, as in the paper. With `keep_incumbent`, a
-candidate that scores below the current improver is rejected too (not the paper's default).
-Every iteration is journalled; a resumed run continues where it stopped.
+meta-utility û as its utility. An improver run that fails or returns nothing keeps the
+incumbent; otherwise an acceptance rule (selftaught/acceptance) decides whether the candidate
+replaces it: the paper's rule keeps anything with û > 0, `paired` demands evidence on fresh
+paired runs. Every iteration is journalled; a resumed run continues where it stopped.
+
+At the end, I_T is compared with I_0 on the test split, on paired runs that neither the
+improvers nor the acceptance rule saw (`final_runs` per task), so the report says by how much
+self-improvement helped, with an interval.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from selftaught.acceptance import make_rule
+from selftaught.acceptance.paired import PairedComparison, compare
 from selftaught.ids import program_id
-from selftaught.improve import ImproverLimits, Pools, run_improver
-from selftaught.lm.client import LanguageModelClient
-from selftaught.meta import MetaScore, MetaUtility
-from selftaught.runs.rundir import RunDir
+from selftaught.improve import ImproverLimits, run_improver
+from selftaught.meta import MetaUtility
+from selftaught.stats import Interval
+
+if TYPE_CHECKING:
+    from selftaught.session import Session
 
 
 @dataclass(frozen=True)
 class LoopSettings:
     iterations: int = 3
-    keep_incumbent: bool = False  # the paper keeps whatever the improver returns (unless it fails)
+    accept: str = "paper"  # paper | incumbent | paired (selftaught/acceptance)
+    race_first_runs: int = 2  # paired: fresh runs per task at the first look
+    race_max_runs: int = 8  # paired: at most this many per task
+    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
+    meta_feedback: bool = False  # û's description says how the incumbent's runs went
     # The improver-of-improvers' own limits: û is its utility, so its run lasts many improver runs.
     limits: ImproverLimits = field(default_factory=lambda: ImproverLimits(time_limit_s=6 * 3600))
+
+    def fresh_offset(self, n_tests: int) -> int:
+        """First run index that neither û nor the race used: the final comparison's."""
+        return n_tests + (self.race_max_runs if self.accept == "paired" else 0)
 
 
 @dataclass(frozen=True)
@@ -34,58 +50,73 @@ class Iteration:
     candidate: str | None  # id of what I_{t-1} returned, if anything
     accepted: bool
     reason: str
-    val: float  # û(I_t) on val
-    test: float
+    val: Interval  # û(I_t) on val
+    test: Interval
+    evidence: dict = field(default_factory=dict)
 
 
-def self_improve(seed: str, meta: MetaUtility, pools: Pools, lm: LanguageModelClient,
-                 settings: LoopSettings, run: RunDir) -> list[Iteration]:
-    """Run T iterations from `seed` (I_0); returns I_0..I_T as Iterations (t = 0 is the seed)."""
+@dataclass(frozen=True)
+class SelfImprovement:
+    """What `self_improve` returns: I_0..I_T, and I_T against I_0 on fresh test runs."""
+
+    iterations: list[Iteration]
+    final: PairedComparison | None  # None when final_runs = 0 or I_T is I_0
+
+    @property
+    def improved(self) -> bool:
+        return self.final is not None and self.final.difference.lo > 0
+
+
+def self_improve(session: "Session", seed: str, meta: MetaUtility, settings: LoopSettings) -> SelfImprovement:
+    """Run T iterations from `seed` (I_0)."""
+    run = session.run
     current, score = seed, meta.score(seed)
     run.save_program(seed)
     run.write_result("improver_0.py", seed)
     history = [Iteration(0, program_id(seed), None, True, "seed improver", score.val, score.test)]
     for t in range(1, settings.iterations + 1):
-        recorded = run.journal.get("iteration", str(t))
-        if recorded is None:
-            recorded = _iterate(t, current, score, meta, pools, lm, settings, run)
+        recorded = session.journal.once("iteration", str(t), lambda: _iterate(
+            session, t, current, meta, settings))
         if recorded["accepted"]:
             current = run.load_program(recorded["improver"])
-            score = meta.score(current)
+        score = meta.score(current)
         history.append(Iteration(t, recorded["improver"], recorded["candidate"], recorded["accepted"],
-                                 recorded["reason"], recorded["val"], recorded["test"]))
+                                 recorded["reason"], score.val, score.test, recorded.get("evidence", {})))
         run.write_result(f"improver_{t}.py", current)
-    return history
+    final = None
+    if settings.final_runs > 0 and current != seed:
+        offset = settings.fresh_offset(meta.settings.n_tests)
+        final = compare(meta, current, seed, range(offset, offset + settings.final_runs), "test")
+        session.journal.once("final_comparison", program_id(current), lambda: {
+            "improver": program_id(current), "seed": program_id(seed), **final.to_json()})
+    return SelfImprovement(history, final)
 
 
-def _iterate(t: int, current: str, score: MetaScore, meta: MetaUtility, pools: Pools,
-             lm: LanguageModelClient, settings: LoopSettings, run: RunDir) -> dict:
-    run.journal.record("iteration_started", key=None, t=t, improver=program_id(current))
-    utility = meta.as_utility()
+def _iterate(session: "Session", t: int, current: str, meta: MetaUtility, settings: LoopSettings) -> dict:
+    session.journal.record("iteration_started", key=None, t=t, improver=program_id(current))
     limits = settings.limits
-    result = run_improver(pools.improvers, current, current, utility,
-                          lm.with_fresh_budget(limits.lm_budget, stream=f"iteration/{t}"), limits)
-    candidate = result.solution
+    utility = meta.as_utility(feedback_on=current if settings.meta_feedback else None)
+    result = run_improver(session.pools.improvers, current, current, utility,
+                          session.lm.with_fresh_budget(limits.lm_budget, stream=f"iteration/{t}"), limits)
+    candidate, evidence = result.solution, {}
     if candidate is None:
         accepted, reason = False, f"improver run failed ({result.status}): {result.diagnostics[:200]}"
+    elif candidate == current:
+        accepted, reason = False, "the improver returned the incumbent unchanged"
     else:
-        run.save_program(candidate)
-        cand_score = meta.score(candidate)
-        if cand_score.val == 0.0:
-            statuses = Counter(run["status"] for run in cand_score.runs)
-            accepted, reason = False, "û = 0; runs: " + ", ".join(f"{k} x{n}" for k, n in statuses.most_common())
-        elif settings.keep_incumbent and cand_score.val < score.val:
-            accepted, reason = False, f"incumbent kept: û {cand_score.val:.3f} < {score.val:.3f}"
-        else:
-            accepted, reason = True, "accepted"
-        if accepted:
-            score = cand_score
-    return run.journal.record(
-        "iteration", str(t), t=t, accepted=accepted, reason=reason,
+        session.run.save_program(candidate)
+        rule = make_rule(settings.accept, settings.race_first_runs, settings.race_max_runs)
+        decision = rule.decide(current, candidate, meta.score(candidate), meta)
+        accepted, reason, evidence = decision.accepted, decision.reason, decision.evidence
+    kept = meta.score(candidate if accepted else current)  # û(I_t), for readers of the journal
+    return dict(
+        t=t, accepted=accepted, reason=reason, val=kept.val.mean, test=kept.test.mean,
+        val_ci=[kept.val.lo, kept.val.hi], test_ci=[kept.test.lo, kept.test.hi],
         improver=program_id(candidate) if accepted else program_id(current),
         candidate=program_id(candidate) if candidate is not None else None,
-        val=score.val, test=score.test, status=result.status, lm_calls=result.lm_calls,
+        status=result.status, lm_calls=result.lm_calls,
         meta_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
         static_flags=list(result.static_flags), runtime_events=list(result.runtime_events),
-        blocked=result.blocked,
+        blocked=result.blocked, evidence=evidence, rule=settings.accept,
     )
+

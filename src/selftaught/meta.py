@@ -4,21 +4,28 @@
 program with a fresh language-model budget and a fresh utility budget, and averages the
 `val` score of what it returns (a failed run scores 0). The same runs are also scored on
 `test`, for reporting only. Every run is journalled, so a resumed run repeats none.
+
+Run i of task τ draws its LM samples from the stream (τ, i), whatever the improver: common
+random numbers, so two improvers are compared on the same luck. Runs 0..n_tests-1 are the
+ones û reports (and the improver-of-improvers sees); acceptance rules confirm a candidate on
+later indices, which nobody has seen (see selftaught/acceptance).
 """
 
 from __future__ import annotations
 
 import statistics
-import threading
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from selftaught.ids import program_id
-from selftaught.improve import ImproverLimits, Pools, run_improver
-from selftaught.lm.client import LanguageModelClient
-from selftaught.runs.journal import Journal
+from selftaught.improve import ImproverLimits, attempt
+from selftaught.stats import Interval, mean_interval
 from selftaught.tasks.task import Task
-from selftaught.utility import BudgetedUtility, ScoreMemo, task_utility
+from selftaught.utility import BudgetedUtility
+
+if TYPE_CHECKING:
+    from selftaught.session import Session
 
 GREY_BOX = '''def meta_utility(improve_str: str) -> float:
     """Scores an improver: the mean downstream utility of the programs it produces.
@@ -54,20 +61,27 @@ class MetaSettings:
 @dataclass(frozen=True)
 class MetaScore:
     improver_id: str
-    val: float
-    val_std: float
-    test: float
-    test_std: float
+    val: Interval  # mean over the improver runs, with its 95% interval
+    test: Interval
     runs: tuple[dict, ...]  # one journal event per improver run
+
+    @classmethod
+    def from_runs(cls, improver_id: str, runs: Sequence[dict]) -> "MetaScore":
+        return cls(improver_id, mean_interval([r["val"] for r in runs], bounds=(0.0, 1.0)),
+                   mean_interval([r["test"] for r in runs], bounds=(0.0, 1.0)), tuple(runs))
+
+    def to_json(self) -> dict:
+        # val/test/val_std/test_std keep the journal readable by older readers
+        return {"improver": self.improver_id, "val": self.val.mean, "test": self.test.mean,
+                "val_std": _std([r["val"] for r in self.runs]), "test_std": _std([r["test"] for r in self.runs]),
+                "val_ci": [self.val.lo, self.val.hi], "test_ci": [self.test.lo, self.test.hi],
+                "n": len(self.runs), "runs": list(self.runs)}
 
 
 class MetaUtility:
-    def __init__(self, tasks: Sequence[Task], pools: Pools, lm: LanguageModelClient,
-                 settings: MetaSettings, memo: ScoreMemo, journal: Journal) -> None:
-        self.tasks, self.pools, self.lm = list(tasks), pools, lm
-        self.settings, self.memo, self.journal = settings, memo, journal
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+    def __init__(self, session: "Session", tasks: Sequence[Task], settings: MetaSettings | None = None) -> None:
+        self.session, self.tasks = session, list(tasks)
+        self.settings = settings or session.settings.meta()
 
     @property
     def description(self) -> str:
@@ -80,61 +94,46 @@ class MetaUtility:
         )
 
     def score(self, improver: str) -> MetaScore:
-        """û on val (and test) of one improver; journalled, so each run happens once per run dir."""
+        """û on val (and test) of one improver: runs 0..n_tests-1 of every task. Journalled, so
+        each improver is scored once per run directory, however many threads ask."""
         iid = program_id(improver)
         key = f"{iid}@{'+'.join(t.name for t in self.tasks)}"
-        with self._locks_lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:  # an improver may score one candidate from several threads: run it once
-            return self._score(improver, iid, key)
 
-    def _score(self, improver: str, iid: str, key: str) -> MetaScore:
-        recorded = self.journal.get("meta_score", key)
-        if recorded:
-            return MetaScore(iid, recorded["val"], recorded["val_std"], recorded["test"],
-                             recorded["test_std"], tuple(recorded["runs"]))
-        runs = [self._run(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
-        vals, tests = [r["val"] for r in runs], [r["test"] for r in runs]
-        result = MetaScore(iid, statistics.fmean(vals), _std(vals), statistics.fmean(tests), _std(tests),
-                           tuple(runs))
-        self.journal.record("meta_score", key, improver=iid, val=result.val, val_std=result.val_std, test=result.test,
-                            test_std=result.test_std, runs=list(runs))
-        return result
+        def compute() -> dict:
+            runs = [self.run(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
+            return MetaScore.from_runs(iid, runs).to_json()
 
-    def as_utility(self) -> BudgetedUtility:
-        """û as the budgeted utility an improver-of-improvers receives."""
-        return BudgetedUtility(lambda improver: self.score(improver).val, self.description, self.settings.budget)
+        recorded = self.session.journal.once("meta_score", key, compute)
+        return MetaScore.from_runs(iid, recorded["runs"])
 
-    def _run(self, improver: str, task: Task, index: int) -> dict:
-        key = f"{program_id(improver)}/{task.name}/{index}"
-        return attempt(improver, task, key, self.pools, self.lm, self.memo, self.journal, self.settings.limits,
-                       index=index)
+    def run(self, improver: str, task: Task, index: int) -> dict:
+        """Improver run `index` of `task`: journalled, with the LM samples of stream (task, index)."""
+        return attempt(self.session, improver, task, key=f"{program_id(improver)}/{task.name}/{index}",
+                       stream=f"{task.name}/{index}", index=index)
 
+    def as_utility(self, feedback_on: str | None = None) -> BudgetedUtility:
+        """û as the budgeted utility an improver-of-improvers receives. With `feedback_on` (an
+        improver's source), its description also says how that improver's runs went."""
+        description = self.description
+        if feedback_on is not None:
+            description += self.feedback(feedback_on)
+        return BudgetedUtility(lambda improver: self.score(improver).val.mean, description, self.settings.budget)
 
-def attempt(improver: str, task: Task, key: str, pools: Pools, lm: LanguageModelClient, memo: ScoreMemo,
-            journal: Journal, limits: ImproverLimits, kind: str = "improver_run", **extra: object) -> dict:
-    """One downstream improvement, u(I(u, s, L)): the improver on the task's seed program with
-    fresh budgets, what it returns scored on val and test. Journalled under (kind, key), so a
-    resumed run does it once; `key` also names its sample stream, so it replays the same samples."""
-    recorded = journal.get(kind, key)
-    if recorded:
-        return recorded
-    journal.record(f"{kind}_started", key=None, run=key)
-    utility = task_utility(task, pools.programs, memo, "val", limits.utility_budget)
-    result = run_improver(pools.improvers, improver, task.seed_program, utility,
-                          lm.with_fresh_budget(limits.lm_budget, stream=key), limits)
-    val = test = 0.0
-    if result.solution is not None:
-        val = memo.evaluation(task, result.solution, "val", pools.programs).score
-        test = memo.evaluation(task, result.solution, "test", pools.programs).score
-    return journal.record(
-        kind, key, improver=program_id(improver), task=task.name, status=result.status,
-        solution=program_id(result.solution) if result.solution is not None else None,
-        solution_source=result.solution, val=val, test=test, lm_calls=result.lm_calls,
-        utility_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
-        diagnostics=result.diagnostics, static_flags=list(result.static_flags),
-        runtime_events=list(result.runtime_events), blocked=result.blocked, **extra,
-    )
+    def feedback(self, improver: str) -> str:
+        """What happened in the improver's û runs, as comment lines for the LM: how often what
+        it returned scored below the seed program it started from, and how runs failed."""
+        memo, programs = self.session.memo, self.session.pools.programs
+        seed_val = {t.name: memo.evaluation(t, t.seed_program, "val", programs).score for t in self.tasks}
+        runs = self.score(improver).runs
+        worse = sum(1 for r in runs if r["val"] < seed_val[r["task"]])
+        failed = Counter(r["status"] for r in runs if r["status"] != "ok")
+        lines = [f"# Observed for the current improve_algorithm over {len(runs)} runs:",
+                 f"# - the returned program scored below the initial_solution it started from in {worse} "
+                 f"of {len(runs)} runs (mean score {statistics.fmean(r['val'] for r in runs):.3f}; the "
+                 f"initial solutions score {statistics.fmean(seed_val.values()):.3f})."]
+        if failed:
+            lines.append("# - runs that failed: " + ", ".join(f"{k} x{n}" for k, n in failed.most_common()))
+        return "\n" + "\n".join(lines) + "\n"
 
 
 def _std(values: list[float]) -> float:

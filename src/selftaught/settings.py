@@ -1,7 +1,8 @@
 """Run settings: a preset, then the [run] table of a TOML config, then flags.
 
-`paper` is the paper's setting. `small` fits a 2-core laptop with the embedded model: one
-self-improvement iteration in at most about 30 minutes.
+`paper` is the paper's setting (and the paper's acceptance rule). `small` fits a 2-core
+laptop with the embedded model: candidates are raced on fresh paired runs (`paired`), so that
+sampling noise is not mistaken for progress.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from selftaught.acceptance import RULES
 from selftaught.errors import ConfigError
 from selftaught.improve import ImproverLimits
 from selftaught.lm.budget import Budget
@@ -30,7 +32,12 @@ class RunSettings:
     iterations: int  # T
     max_tokens: int
     improver_time_limit_s: float
-    keep_incumbent: bool = False
+    accept: str = "paper"  # paper | incumbent | paired: see selftaught/acceptance
+    meta_responses: int = 0  # responses per LM call of the improver-of-improvers; 0: lm_responses
+    race_first_runs: int = 2  # paired: fresh runs per task at the race's first look
+    race_max_runs: int = 8  # paired: at most this many per task
+    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
+    meta_feedback: bool = False  # û's description says how the current improver's runs went
     improver_slots: int = 2
     program_slots: int = 2
     # Names the run's streams of LM samples in the response cache: a new run gets a fresh one,
@@ -43,6 +50,13 @@ class RunSettings:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)} must be at least 1",
                                   f"set --{name.replace('_', '-')} to 1 or more")
+        if self.accept not in RULES:
+            raise ConfigError(f"accept = {self.accept!r} is not an acceptance rule", f"use one of: {', '.join(RULES)}")
+        if not 1 <= self.race_first_runs <= self.race_max_runs:
+            raise ConfigError(f"race_first_runs = {self.race_first_runs} must lie between 1 and race_max_runs = "
+                              f"{self.race_max_runs}", "set --race-first-runs and --race-max-runs accordingly")
+        if self.meta_responses < 0 or self.final_runs < 0:
+            raise ConfigError("meta_responses and final_runs must not be negative", "use 0 or more")
         if self.iterations < 0:
             raise ConfigError(f"iterations = {self.iterations} is negative", "set --iterations to 0 or more")
         if self.improver_time_limit_s <= 0:
@@ -65,15 +79,28 @@ class RunSettings:
         # The improver-of-improvers runs up to meta_budget û evaluations, each n_tests improver
         # runs per task.
         outer = self.improver_time_limit_s * (1 + self.meta_budget * self.n_tests * n_tasks)
-        return LoopSettings(self.iterations, self.keep_incumbent,
-                            ImproverLimits(self.lm_budget, self.meta_budget, outer))
+        budget = Budget(self.lm_calls, self.meta_responses or self.lm_responses)
+        return LoopSettings(self.iterations, self.accept, self.race_first_runs, self.race_max_runs,
+                            self.final_runs, self.meta_feedback, ImproverLimits(budget, self.meta_budget, outer))
+
+    @classmethod
+    def from_record(cls, record: dict) -> "RunSettings":
+        """The settings a run directory's config.json recorded (older runs: keep_incumbent)."""
+        values = dict(record)
+        if values.pop("keep_incumbent", False):
+            values["accept"] = "incumbent"
+        return cls(**values)
 
 
 PRESETS: dict[str, RunSettings] = {
     "paper": RunSettings(preset="paper", lm_calls=4, lm_responses=6, utility_budget=25, n_tests=5,
                          meta_budget=25, iterations=3, max_tokens=1024, improver_time_limit_s=3600),
+    # Every candidate the improver-of-improvers writes (6 per iteration) gets a û; CRN make
+    # candidates that behave like the incumbent cost almost nothing (same samples, same scores).
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
-                         meta_budget=3, iterations=2, max_tokens=768, improver_time_limit_s=600),
+                         meta_budget=6, iterations=2, max_tokens=1024, improver_time_limit_s=600,
+                         accept="paired", meta_responses=6, race_first_runs=2, race_max_runs=6,
+                         final_runs=4),
 }
 _FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"preset"}
 

@@ -1,5 +1,6 @@
 """The STOP recipe as a Python API: improve a task's program, self-improve the improver,
-transfer improvers to new tasks. Each function works in a run directory and resumes from it.
+transfer improvers to new tasks. Each function works in a run directory, resumes from it, and
+returns a report object (the CLI only displays it).
 
     with open_session(run, lm_config, settings) as session:
         report = improve_task(session, load_task("fibonacci"), seed_improver())
@@ -8,42 +9,23 @@ transfer improvers to new tasks. Each function works in a run directory and resu
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
+from selftaught.errors import ConfigError
 from selftaught.ids import program_id
-from selftaught.improve import Pools, open_pools
-from selftaught.lm import open_language_model
-from selftaught.lm.client import LanguageModelClient
+from selftaught.improve import attempt
 from selftaught.lm.config import LMConfig
-from selftaught.lm.local.embedded import Progress
-from selftaught.loop import Iteration, self_improve
-from selftaught.meta import MetaUtility, attempt
-from selftaught.runs.rundir import RunDir
+from selftaught.loop import SelfImprovement, self_improve
+from selftaught.meta import MetaUtility
+from selftaught.session import Session, open_session
 from selftaught.settings import RunSettings
 from selftaught.tasks.task import Task
-from selftaught.transfer import TransferRow, transfer
-from selftaught.utility import ScoreMemo
+from selftaught.transfer import TransferReport, transfer
 
-
-@dataclass(frozen=True)
-class Session:
-    run: RunDir
-    settings: RunSettings
-    pools: Pools
-    lm: LanguageModelClient
-    memo: ScoreMemo
-
-
-@contextmanager
-def open_session(run: RunDir, lm_config: LMConfig, settings: RunSettings, unsafe: bool = False,
-                 progress: Progress | None = None) -> Iterator[Session]:
-    with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
-            open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
-        runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
-        yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal))
+__all__ = ["Session", "open_session", "improve_task", "self_improvement", "transfer_improvers",
+           "run_record", "ImproveReport"]
 
 
 def run_record(lm_config: LMConfig, settings: RunSettings, unsafe: bool, **extra: object) -> dict:
@@ -59,44 +41,63 @@ class ImproveReport:
     task: str
     seed_val: float
     seed_test: float
-    status: str
-    improved: str | None
-    improved_val: float
-    improved_test: float
+    status: str  # of the improver run
+    output: str | None  # what the improver returned (what û measures, as in the paper)
+    output_val: float
+    output_test: float
     diagnostics: str
     wall_time_s: float
 
+    @property
+    def improved(self) -> bool:
+        """The improver's output beat the seed program on val (the split it may look at)."""
+        return self.output is not None and self.output_val > self.seed_val
+
+    @property
+    def best_program_is_output(self) -> bool:
+        return self.improved
+
+    @property
+    def verdict(self) -> str:
+        if self.output is None:
+            return f"no improvement: the improver run failed ({self.status}); the seed program is kept"
+        if not self.improved:
+            return (f"no improvement found: the improver's output scored {self.output_val:.3f} on val, "
+                    f"not above the seed program's {self.seed_val:.3f}; the seed program is kept")
+        return f"improved: val {self.seed_val:.3f} -> {self.output_val:.3f}"
+
 
 def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
-    """One run of `improver` on the task's seed program, scored on val and test."""
-    s, journal, memo, programs = session.settings, session.run.journal, session.memo, session.pools.programs
+    """One run of `improver` on the task's seed program, scored on val and test.
+
+    The run directory keeps the improver's raw output (output_program.py) and, as
+    improved_program.py, the better of the seed program and that output on val: a user is
+    never handed a program worse than the one they started from."""
+    memo, programs = session.memo, session.pools.programs
     seed_val = memo.evaluation(task, task.seed_program, "val", programs).score
     seed_test = memo.evaluation(task, task.seed_program, "test", programs).score
-    recorded = attempt(improver, task, f"{program_id(improver)}/{task.name}", session.pools, session.lm, memo,
-                       journal, s.improver_limits(), kind="improve")
-    solution = recorded["solution_source"]
-    if solution is not None:
-        session.run.save_program(solution)
-        session.run.write_result("improved_program.py", solution)
-    return ImproveReport(task.name, seed_val, seed_test, recorded["status"], solution,
-                         recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
+    recorded = attempt(session, improver, task, key=f"{program_id(improver)}/{task.name}",
+                       stream=f"improve/{task.name}", kind="improve")
+    report = ImproveReport(task.name, seed_val, seed_test, recorded["status"], recorded["solution_source"],
+                           recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
+    if report.output is not None:
+        session.run.save_program(report.output)
+        session.run.write_result("output_program.py", report.output)
+    session.run.write_result("improved_program.py", report.output if report.improved else task.seed_program)
+    return report
 
 
-def meta_utility(session: Session, tasks: Sequence[Task]) -> MetaUtility:
-    return MetaUtility(tasks, session.pools, session.lm, session.settings.meta(), session.memo,
-                       session.run.journal)
-
-
-def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> list[Iteration]:
+def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> SelfImprovement:
     """I_0 = seed, then T steps of I_t = I_{t-1}(û, I_{t-1}, L); improver_t.py files in the run."""
-    return self_improve(seed, meta_utility(session, tasks), session.pools, session.lm,
-                        session.settings.loop(len(tasks)), session.run)
+    return self_improve(session, seed, MetaUtility(session, tasks), session.settings.loop(len(tasks)))
 
 
 def transfer_improvers(session: Session, improvers: Sequence[tuple[str, str]],
-                       tasks: Sequence[Task]) -> list[TransferRow]:
-    return transfer(improvers, tasks, session.pools, session.lm, session.settings.meta(), session.memo,
-                    session.run.journal)
+                       tasks: Sequence[Task]) -> TransferReport:
+    """The transfer table; also saved as transfer.md and transfer.json in the run directory."""
+    report = transfer(session, improvers, tasks)
+    report.save(session.run.path)
+    return report
 
 
 def lm_config_from_record(record: dict) -> LMConfig:
@@ -110,18 +111,24 @@ def lm_config_from_record(record: dict) -> LMConfig:
 
 def improver_files(run: Path) -> list[Path]:
     """improver_0.py, improver_1.py, ... of a self-improve run, in order of t."""
-    from selftaught.errors import ConfigError
-
     found = [p for p in run.glob("improver_*.py") if p.stem.split("_", 1)[1].isdigit()] if run.is_dir() else []
     if not found:
         raise ConfigError(f"{run} holds no improver_<t>.py files", "pass a self-improve run directory")
-    return sorted(found, key=lambda p: int(p.stem.split("_", 1)[1]))
+    return sorted(found, key=improver_index)
+
+
+def improver_index(path: Path) -> int:
+    """t of improver_<t>.py."""
+    return int(path.stem.split("_", 1)[1])
+
+
+def labelled_improvers(run: Path) -> list[tuple[str, str]]:
+    """(I_t, source) for every improver of a self-improve run."""
+    return [(f"I_{improver_index(p)}", p.read_text(encoding="utf-8")) for p in improver_files(run)]
 
 
 def load_improver(path: Path) -> str:
     """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
-    from selftaught.errors import ConfigError
-
     if path.is_dir():
         path = improver_files(path)[-1]
     try:

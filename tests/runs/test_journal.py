@@ -29,3 +29,53 @@ def test_listeners_see_new_events(tmp_path):
     journal.subscribe(seen.append)
     journal.record("x", "k", value=1)
     assert seen[0]["value"] == 1 and json.loads((tmp_path / "e.jsonl").read_text())["key"] == "k"
+
+
+def test_once_computes_a_key_once_however_many_threads_ask(tmp_path):
+    import threading
+    import time
+
+    journal, calls = Journal(tmp_path / "e.jsonl"), []
+    gate = threading.Barrier(8)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.05)  # long enough for every other thread to arrive and wait
+        return {"value": 42}
+
+    def ask(results, key):
+        gate.wait()
+        results.append(journal.once("step", key, compute)["value"])
+
+    results: list[int] = []
+    threads = [threading.Thread(target=ask, args=(results, "k")) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [42] * 8 and len(calls) == 1
+    assert [e["key"] for e in journal.events("step")] == ["k"]
+    assert journal._computing == {}  # no lock left behind per key
+    # a reopened journal answers from disk without computing
+    assert Journal(tmp_path / "e.jsonl").once("step", "k", lambda: {"value": 0})["value"] == 42
+
+
+def test_once_does_not_make_other_keys_wait(tmp_path):
+    import threading
+
+    journal, release = Journal(tmp_path / "e.jsonl"), threading.Event()
+    slow = threading.Thread(target=journal.once, args=("step", "slow", lambda: release.wait(5) and {}))
+    slow.start()
+    assert journal.once("step", "fast", lambda: {"v": 1})["v"] == 1  # not blocked by "slow"
+    release.set()
+    slow.join()
+
+
+def test_once_records_nothing_when_compute_raises(tmp_path):
+    import pytest
+
+    journal = Journal(tmp_path / "e.jsonl")
+    with pytest.raises(ZeroDivisionError):
+        journal.once("step", "k", lambda: {"v": 1 / 0})
+    assert journal.get("step", "k") is None and journal._computing == {}
+    assert journal.once("step", "k", lambda: {"v": 2})["v"] == 2

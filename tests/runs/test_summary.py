@@ -10,7 +10,8 @@ def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
     j.record("improver_run", "a/lpn/0", status="ok", static_flags=["touches_budget"], blocked=None)
     j.record("improver_run", "b/lpn/0", status="blocked", static_flags=["ctypes", "touches_budget"],
              blocked="seccomp: killed by SIGSYS")
-    j.record("meta_score", "a@lpn", improver="a", val=0.5, val_std=0.1, test=0.4)
+    j.record("meta_score", "a@lpn", improver="a", val=0.5, val_std=0.1, test=0.4,
+             runs=[{"val": 0.4, "test": 0.3}, {"val": 0.6, "test": 0.5}])
     j.record("iteration", "1", t=1, accepted=False, reason="û = 0", val=0.5, test=0.4, status="ok",
              static_flags=[], blocked=None)
     with run.usage_log.open("w") as f:
@@ -20,5 +21,9 @@ def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
     assert (s.lm_calls, s.prompt_tokens, s.completion_tokens) == (2, 30, 60)
     assert s.improver_statuses == {"ok": 2, "blocked": 1} and s.blocked == 1
     assert s.flags == {"touches_budget": 2, "ctypes": 1}
-    assert s.meta_scores == [{"improver": "a", "val": 0.5, "val_std": 0.1, "test": 0.4}]
+    (m,) = s.meta_scores
+    assert {k: m[k] for k in ("improver", "val", "val_std", "test", "n")} == \
+        {"improver": "a", "val": 0.5, "val_std": 0.1, "test": 0.4, "n": 2}
+    # t(0.975, 1) = 12.706, sd 0.1414, n 2: the interval covers [0, 1] after clipping
+    assert m["val_ci"] == [0.0, 1.0] and m["test_ci"] == [0.0, 1.0]
     assert s.iterations[0]["t"] == 1 and 0 <= s.wall_time_s < 60

@@ -62,6 +62,22 @@ RUN_OPTIONS = [
     _option("utility_budget", Optional[int], None, "--utility-budget", "Utility calls per improver run (paper: 25).", BUDGET),
     _option("n_tests", Optional[int], None, "--n-tests", "Improver runs per task in one meta-utility score (paper: 5).", BUDGET),
     _option("meta_budget", Optional[int], None, "--meta-budget", "Meta-utility calls per self-improvement step.", BUDGET),
+    _option("accept", Optional[str], None, "--accept",
+            "How a new improver replaces the current one: paper (anything with û > 0, the paper's rule), "
+            "incumbent (û at least as high) or paired (better on fresh paired runs at 95%, raced) "
+            "[default: from the preset: paper for paper, paired for small].", BUDGET),
+    _option("meta_responses", Optional[int], None, "--meta-responses",
+            "Responses per LM call of the improver-of-improvers, i.e. candidate improvers per step "
+            "[default: --lm-responses].", BUDGET),
+    _option("race_first_runs", Optional[int], None, "--race-first-runs",
+            "paired: fresh runs per task before the first look.", BUDGET),
+    _option("race_max_runs", Optional[int], None, "--race-max-runs",
+            "paired: at most this many fresh runs per task.", BUDGET),
+    _option("final_runs", Optional[int], None, "--final-runs",
+            "Paired runs per task comparing the last improver with the seed improver on test.", BUDGET),
+    _option("meta_feedback", Optional[bool], None, "--meta-feedback/--no-meta-feedback",
+            "Tell the improver-of-improvers how the current improver's runs went (how often its output "
+            "scored below the program it started from, how runs failed) [default: off].", BUDGET),
     _option("improver_time_limit_s", Optional[float], None, "--improver-time-limit",
             "Wall-time limit of one improver run, in seconds.", BUDGET),
     _option("sample_seed", Optional[str], None, "--sample-seed",

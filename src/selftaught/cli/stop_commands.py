@@ -128,7 +128,7 @@ def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, sett
     run = RunDir.resume(resume, command)
     saved = run.settings
     console.print(f"resuming {run.path} with its saved settings")
-    return run, lm_config_from_record(saved["lm"]), RunSettings(**saved["run"]), saved["unsafe_no_sandbox"]
+    return run, lm_config_from_record(saved["lm"]), RunSettings.from_record(saved["run"]), saved["unsafe_no_sandbox"]
 
 
 def _task_ref(task: str) -> str:
@@ -185,19 +185,21 @@ def improve(
             watch(run.journal, f"improving {loaded.name}", total=1):
         report = improve_task(session, loaded, source)
 
-    table = Table(title=f"{loaded.name}: seed program vs. improved program")
+    table = Table(title=f"{loaded.name}: seed program vs. the improver's output")
     for column in ("program", "val", "test"):
         table.add_column(column)
     table.add_row("seed program", f"{report.seed_val:.3f}", f"{report.seed_test:.3f}")
-    if report.improved is None:
+    if report.output is None:
         table.add_row(f"improver failed: {report.status}", "-", "-")
     else:
-        table.add_row("improved program", f"{report.improved_val:.3f}", f"{report.improved_test:.3f}")
-    print_tables(table, files_table(run.path, ["improved_program.py", "events.jsonl", "usage.jsonl"]))
-    if report.improved is not None:
-        Console().print(Syntax(report.improved, "python", line_numbers=True))
-    else:
+        table.add_row("improver's output", f"{report.output_val:.3f}", f"{report.output_test:.3f}")
+    print_tables(table, files_table(run.path, ["improved_program.py", "output_program.py", "events.jsonl",
+                                               "usage.jsonl"]))
+    if report.improved:
+        Console().print(Syntax(report.output, "python", line_numbers=True))
+    elif report.output is None:
         console.print(escape(report.diagnostics[:500]), style="yellow")
+    console.print(escape(report.verdict), style="bold green" if report.improved else "bold yellow")
 
 
 @stop_options
@@ -209,7 +211,7 @@ def self_improve(
     iterations: Annotated[Optional[int], typer.Option(
         "--iterations", "-T", help="Self-improvement steps T [default: from the preset].")] = None,
     keep_incumbent: Annotated[bool, typer.Option(
-        help="Reject a new improver that scores below the current one (the paper does not).")] = False,
+        help="Same as --accept incumbent: reject a new improver whose û is below the current one's.")] = False,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     unsafe: Unsafe = False,
@@ -218,11 +220,15 @@ def self_improve(
 
     û (the meta-utility) runs an improver n_tests times on each downstream task, each time with
     fresh budgets, and averages the val scores of what it returns. A new improver that fails or
-    scores 0 is reverted. improver_<t>.py files land in the run directory.
+    scores 0 is reverted; --accept decides about the rest (paired: it must beat the current
+    improver on fresh paired runs). improver_<t>.py files land in the run directory. Use
+    several --task options for a meta-utility over several tasks.
 
     Examples:
 
         selftaught self-improve --preset small
+
+        selftaught self-improve --task fibonacci --task string_grid_distance --task parity
 
         selftaught self-improve --preset paper -T 4 --backend openai --model gpt-4o
 
@@ -234,7 +240,7 @@ def self_improve(
     from selftaught.stop import open_session, self_improvement
     from selftaught.tasks.loader import load_task
 
-    settings = dataclasses.replace(settings, keep_incumbent=keep_incumbent or settings.keep_incumbent,
+    settings = dataclasses.replace(settings, accept="incumbent" if keep_incumbent else settings.accept,
                                    iterations=settings.iterations if iterations is None else iterations)
     if resume is None:
         tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
@@ -244,25 +250,36 @@ def self_improve(
         settings = dataclasses.replace(settings, iterations=iterations)  # -T may extend a resumed run
     tasks = [load_task(name) for name in run.settings["tasks"]]
     runs_per_score = settings.n_tests * len(tasks)
-    expected = runs_per_score * (1 + settings.iterations * min(settings.lm_responses, settings.meta_budget))
+    candidates = min(settings.meta_responses or settings.lm_responses, settings.meta_budget)
+    expected = runs_per_score * (1 + settings.iterations * candidates)  # an estimate: races add runs
     with byte_progress("assembling model") as progress, \
             open_session(run, lm, settings, unsafe, progress) as session, \
             watch(run.journal, "improver runs", total=expected):
-        history = self_improvement(session, tasks, seed_improver())
+        result = self_improvement(session, tasks, seed_improver())
         seeds = {t.name: (session.memo.evaluation(t, t.seed_program, "val", session.pools.programs).score,
                           session.memo.evaluation(t, t.seed_program, "test", session.pools.programs).score)
                  for t in tasks}
+    print_tables(self_improvement_table(result, seeds, settings),
+                 files_table(run.path, [f"improver_{it.t}.py" for it in result.iterations]
+                             + ["events.jsonl", "usage.jsonl"]))
+    if result.final is not None:
+        d = result.final.difference
+        console.print(f"I_T vs I_0 on {d.n} fresh paired test runs: difference {d}; "
+                      + ("self-improvement helped" if result.improved else "no improvement shown at 95%"))
 
-    table = Table(title=f"self-improvement on {', '.join(seeds)} ({settings.preset} preset)")
+
+def self_improvement_table(result, seeds: dict, settings: RunSettings) -> Table:
+    table = Table(title=f"self-improvement on {', '.join(seeds)} ({settings.preset} preset, accept: "
+                        f"{settings.accept}); û with 95% intervals")
     for column in ("", "improver", "û val", "û test", "verdict"):
         table.add_column(column)
     for name, (val, test) in seeds.items():
         table.add_row("u(s)", f"seed program ({name})", f"{val:.3f}", f"{test:.3f}", "")
-    for it in history:
-        table.add_row(f"I_{it.t}", it.improver[:12], f"{it.val:.3f}", f"{it.test:.3f}",
-                      "seed" if it.t == 0 else ("accepted" if it.accepted else escape(f"reverted: {it.reason[:60]}")))
-    names = [f"improver_{it.t}.py" for it in history] + ["events.jsonl", "usage.jsonl"]
-    print_tables(table, files_table(run.path, names))
+    for it in result.iterations:
+        verdict = "seed" if it.t == 0 else ("accepted" if it.accepted else "kept I_{t-1}")
+        table.add_row(f"I_{it.t}", it.improver[:12], str(it.val), str(it.test),
+                      verdict + ("" if it.t == 0 else escape(f": {it.reason[:90]}")))
+    return table
 
 
 DEFAULT_TRANSFER = "parity,three_sat,max_cut,string_grid_distance,mqap"
@@ -293,10 +310,8 @@ def transfer(
 
         selftaught transfer runs/20261124-101500-self-improve --tasks parity,max_cut --n-tests 3
     """
-    from selftaught.stop import open_session, transfer_improvers
+    from selftaught.stop import improver_files, labelled_improvers, open_session, transfer_improvers
     from selftaught.tasks.loader import load_task
-
-    from selftaught.stop import improver_files
 
     if source is None and resume is None:
         raise ConfigError("no self-improve run given", "pass its directory, e.g. runs/<time>-self-improve")
@@ -306,27 +321,19 @@ def transfer(
     run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe,
                                        source=str(source.resolve()) if source else None,
                                        tasks=[_task_ref(name) for name in names])
-    improvers = improver_files(Path(run.settings["source"]))
+    labelled = labelled_improvers(Path(run.settings["source"]))
     loaded = [load_task(name) for name in run.settings["tasks"]]
-    labelled = [(f"I_{p.stem.split('_')[1]}", p.read_text(encoding="utf-8")) for p in improvers]
     expected = len(loaded) * len(labelled) * settings.n_tests
     with byte_progress("assembling model") as progress, \
             open_session(run, lm, settings, unsafe, progress) as session, \
             watch(run.journal, "improver runs", total=expected):
-        rows = transfer_improvers(session, labelled, loaded)
+        report = transfer_improvers(session, labelled, loaded)
 
-    labels = [label for label, _ in labelled]
-    table = Table(title=f"transfer (test split, {settings.n_tests} runs per cell)")
-    for column in ["task", "u(s)"] + [f"û({label})" for label in labels]:
+    table = Table(title=f"transfer (test split, {settings.n_tests} runs per cell, mean [95% interval])")
+    for column in ["task", "u(s)"] + [f"û({label})" for label in report.labels]:
         table.add_column(column)
-    lines = ["| task | u(s) | " + " | ".join(f"û({label})" for label in labels) + " |",
-             "|---" * (2 + len(labels)) + "|"]
-    for row in rows:
-        cells = [pct(row.improvers[label]) for label in labels]
-        table.add_row(row.task, pct(row.seed_program), *cells)
-        lines.append(f"| {row.task} | {pct(row.seed_program)} | " + " | ".join(cells) + " |")
-    (run.path / "transfer.md").write_text("\n".join(lines) + "\n")
-    (run.path / "transfer.json").write_text(json.dumps([row.__dict__ for row in rows], indent=2) + "\n")
+    for row in report.rows:
+        table.add_row(row.task, pct(row.seed_program), *[str(row.improvers[label]) for label in report.labels])
     print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
 
 
@@ -351,11 +358,12 @@ def show(
     overview.add_row("improver runs", f"{s.improver_runs}: " + ", ".join(f"{k} {v}" for k, v in s.improver_statuses.items()))
     overview.add_row("static flags", ", ".join(f"{k} {v}" for k, v in sorted(s.flags.items())) or "none")
     overview.add_row("blocked by the sandbox", str(s.blocked))
-    scores = Table(title="meta-utility û per improver")
-    for column in ("improver", "û val", "± std", "û test"):
+    scores = Table(title="meta-utility û per improver (mean [95% interval] over n improver runs)")
+    for column in ("improver", "n", "û val", "û test"):
         scores.add_column(column)
     for m in s.meta_scores:
-        scores.add_row(m["improver"][:12], f"{m['val']:.3f}", f"{m['val_std']:.3f}", f"{m['test']:.3f}")
+        scores.add_row(m["improver"][:12], str(m["n"]), _with_interval(m["val"], m["val_ci"]),
+                       _with_interval(m["test"], m["test_ci"]))
     tables = [overview] + ([scores] if s.meta_scores else [])
     if s.iterations:
         its = Table(title="iterations")
@@ -366,6 +374,12 @@ def show(
                         f"{it['test']:.3f}")
         tables.append(its)
     print_tables(*tables)
+
+
+def _with_interval(mean: float, interval: list | None) -> str:
+    if not interval or interval[0] == interval[1]:
+        return f"{mean:.3f}"
+    return f"{mean:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
 
 
 COMMANDS = [tasks, new_task, evaluate, improve, self_improve, transfer, show]

@@ -16,12 +16,9 @@ def seed_improver() -> str:
     return _read("selftaught.improvers", "seed_improver.py")
 
 
-def helpers_module() -> tuple[str, str]:
-    """The `helpers` module importable inside the sandbox, as (name, source): the same code
-    extraction the host uses (selftaught/lm/extract.py), plus the paper's list form."""
-    source = _read("selftaught.lm", "extract.py")
-    signature = "def extract_code(text: str)"
-    if signature not in source:
-        raise RuntimeError(f"selftaught/lm/extract.py no longer defines `{signature}`; update helpers_module")
-    extract = source.replace(signature, "def extract_code_from_text(text: str)")
-    return "helpers", extract + _read("selftaught.improvers", "helpers_tail.py")
+def helpers_modules() -> tuple[tuple[str, str], ...]:
+    """The modules importable inside the sandbox, as (name, source) in load order: the host's
+    own code extraction (selftaught/lm/extract.py, shipped unchanged as `code_extraction`) and
+    `helpers`, the paper's `extract_code` on lists and strings, built on it."""
+    return (("code_extraction", _read("selftaught.lm", "extract.py")),
+            ("helpers", _read("selftaught.improvers", "helpers.py")))

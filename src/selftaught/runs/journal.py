@@ -22,6 +22,7 @@ class Journal:
         self._index: dict[tuple[str, str], dict] = {}
         self._events: list[dict] = []
         self._listeners: list[Callable[[dict], None]] = []
+        self._computing: dict[tuple[str, str], list] = {}  # (kind, key) -> [lock, waiters]
         if path.exists():
             data = path.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -61,6 +62,25 @@ class Journal:
     def subscribe(self, listener: Callable[[dict], None]) -> None:
         """Call `listener(event)` for each new event (progress bars watch the run this way)."""
         self._listeners.append(listener)
+
+    def once(self, kind: str, key: str, compute: Callable[[], dict]) -> dict:
+        """The journalled result of step (kind, key): recorded already, or computed now and
+        recorded. Concurrent callers with the same key wait for one computation; callers with
+        other keys do not wait. `compute` returns the event's data (without kind and key)."""
+        with self._lock:
+            if (kind, key) in self._index:
+                return self._index[(kind, key)]
+            entry = self._computing.setdefault((kind, key), [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                recorded = self.get(kind, key)
+                return recorded if recorded is not None else self.record(kind, key, **compute())
+        finally:
+            with self._lock:  # the last waiter removes the key's lock, so the table never grows
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._computing[(kind, key)]
 
     def get(self, kind: str, key: str) -> dict | None:
         with self._lock:

@@ -20,7 +20,7 @@ class RunSummary:
     completion_tokens: int
     improver_runs: int
     improver_statuses: dict[str, int]
-    meta_scores: list[dict]  # {improver, val, val_std, test}
+    meta_scores: list[dict]  # {improver, val, val_std, test, val_ci, test_ci, n}
     iterations: list[dict]
     flags: dict[str, int]  # static telemetry flags over improver runs (circumvention attempts)
     blocked: int  # improver runs the sandbox stopped for a forbidden action
@@ -41,12 +41,25 @@ def summarize(run: Path) -> RunSummary:
         completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
         improver_statuses=dict(Counter(e["status"] for e in runs)),
-        meta_scores=[{k: e.get(k) for k in ("improver", "val", "val_std", "test")}
-                     for e in events if e["kind"] == "meta_score"],
+        meta_scores=[_meta_score(e) for e in events if e["kind"] == "meta_score"],
         iterations=[e for e in events if e["kind"] == "iteration"],
         flags=dict(flags),
         blocked=sum(1 for e in runs if e.get("blocked")),
     )
+
+
+def _meta_score(event: dict) -> dict:
+    """A meta_score event with its 95% intervals (recomputed for journals that predate them)."""
+    from selftaught.stats import mean_interval
+
+    score = {k: event.get(k) for k in ("improver", "val", "val_std", "test")}
+    runs = event.get("runs") or []
+    for split in ("val", "test"):
+        values = [r[split] for r in runs]
+        interval = mean_interval(values, bounds=(0.0, 1.0)) if values else None
+        score[f"{split}_ci"] = [interval.lo, interval.hi] if interval else None
+    score["n"] = len(runs)
+    return score
 
 
 def _timestamp(event: dict) -> float | None:

@@ -1,0 +1,44 @@
+"""A session: everything one run directory's work shares (run directory, settings, sandbox
+pools, the run's language model, the score memo). Library functions take the session, not
+its parts."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:  # the session's parts import the settings, which import them back
+    from selftaught.improve import Pools
+    from selftaught.lm.client import LanguageModelClient
+    from selftaught.lm.config import LMConfig
+    from selftaught.lm.local.embedded import Progress
+    from selftaught.runs.rundir import RunDir
+    from selftaught.settings import RunSettings
+    from selftaught.utility import ScoreMemo
+
+
+@dataclass(frozen=True)
+class Session:
+    run: "RunDir"
+    settings: "RunSettings"
+    pools: "Pools"
+    lm: "LanguageModelClient"
+    memo: "ScoreMemo"
+
+    @property
+    def journal(self):
+        return self.run.journal
+
+
+@contextmanager
+def open_session(run: "RunDir", lm_config: "LMConfig", settings: "RunSettings", unsafe: bool = False,
+                 progress: "Progress | None" = None) -> Iterator[Session]:
+    from selftaught.improve import open_pools
+    from selftaught.lm import open_language_model
+    from selftaught.utility import ScoreMemo
+
+    with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
+            open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
+        runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
+        yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal))

@@ -1,0 +1,91 @@
+"""The Python API: `improve_task` never hands back a program worse than the seed; transfer
+returns a report that saves itself. Real sandbox, improvers that need no model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from selftaught.improve import open_pools
+from selftaught.lm.budget import Budget
+from selftaught.lm.cache import CacheMode, ResponseCache
+from selftaught.lm.client import LanguageModelClient
+from selftaught.runs.rundir import RunDir
+from selftaught.session import Session
+from selftaught.settings import PRESETS
+from selftaught.stop import improve_task, transfer_improvers
+from selftaught.tasks.loader import load_task
+from selftaught.utility import ScoreMemo
+
+FAST_FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+
+
+def returning(program: str) -> str:
+    return f"def improve_algorithm(initial_solution, utility, language_model):\n    return {program!r}\n"
+
+
+class NoModel:
+    name, model = "none", "none"
+
+    def complete(self, messages, sampling):
+        raise AssertionError("not used")
+
+    def close(self):
+        pass
+
+
+class _NoLog:
+    def record(self, record):
+        pass
+
+
+@pytest.fixture(scope="module")
+def pools():
+    with open_pools() as pools:
+        yield pools
+
+
+def session(tmp_path, pools, command="improve") -> Session:
+    run = RunDir.create(tmp_path, command, {})
+    lm = LanguageModelClient(NoModel(), ResponseCache(None, CacheMode.OFF), _NoLog(), Budget(1, 1), 16)
+    settings = dataclasses.replace(PRESETS["small"], n_tests=2, improver_time_limit_s=60.0)
+    return Session(run, settings, pools, lm, ScoreMemo(run.journal))
+
+
+def test_a_worse_output_is_kept_in_the_run_but_the_seed_is_handed_back(tmp_path, pools):
+    s = session(tmp_path, pools)
+    report = improve_task(s, load_task("fibonacci"), returning("def fib(n):\n    return 0\n"))
+    assert report.status == "ok" and report.output_val == 0.0 and report.seed_val > 0.5
+    assert not report.improved
+    assert report.verdict.startswith("no improvement found: the improver's output scored 0.000 on val")
+    assert (s.run.path / "improved_program.py").read_text() == load_task("fibonacci").seed_program
+    assert (s.run.path / "output_program.py").read_text() == "def fib(n):\n    return 0\n"
+
+
+def test_a_better_output_is_handed_back(tmp_path, pools):
+    s = session(tmp_path, pools)
+    report = improve_task(s, load_task("fibonacci"), returning(FAST_FIB))
+    assert report.improved and report.output_val > report.seed_val
+    assert (s.run.path / "improved_program.py").read_text() == FAST_FIB
+
+
+def test_a_failed_improver_run_hands_back_the_seed(tmp_path, pools):
+    s = session(tmp_path, pools)
+    report = improve_task(s, load_task("fibonacci"), "def improve_algorithm(a, b, c):\n    raise ValueError\n")
+    assert report.output is None and report.verdict.startswith("no improvement: the improver run failed")
+    assert (s.run.path / "improved_program.py").read_text() == load_task("fibonacci").seed_program
+
+
+def test_transfer_returns_a_report_with_paired_differences_and_saves_it(tmp_path, pools):
+    s = session(tmp_path, pools, "transfer")
+    fib = load_task("fibonacci")
+    report = transfer_improvers(s, [("I_0", returning("def fib(n):\n    return 0\n")), ("I_1", returning(FAST_FIB))],
+                                [fib])
+    (row,) = report.rows
+    assert row.improvers["I_0"].mean == 0.0 and row.improvers["I_1"].n == 2
+    assert row.versus_first["I_1"].mean == pytest.approx(row.improvers["I_1"].mean)
+    saved = json.loads((s.run.path / "transfer.json").read_text())
+    assert saved["labels"] == ["I_0", "I_1"] and saved["rows"][0]["improvers"]["I_0"] == 0.0
+    assert "| fibonacci |" in (s.run.path / "transfer.md").read_text()
