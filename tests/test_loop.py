@@ -54,6 +54,9 @@ class KnownMeta(MetaUtility):
 
         return self.session.journal.once("improver_run", f"{hash(improver)}/{task.name}/{index}", compute)
 
+    def runs(self, units):
+        return [self.run(*unit) for unit in units]
+
 
 @pytest.fixture(scope="module")
 def pools():

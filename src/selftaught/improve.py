@@ -23,6 +23,7 @@ from selftaught.utility import BudgetedUtility
 if TYPE_CHECKING:
     from selftaught.session import Session
     from selftaught.tasks.task import Task
+    from selftaught.utility import ScoreMemo
 
 
 @dataclass(frozen=True)
@@ -128,37 +129,63 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
     )
 
 
-def attempt(session: "Session", improver: str, task: "Task", *, key: str, stream: str,
-            kind: str = "improver_run", **extra: object) -> dict:
-    """One downstream improvement, u(I(u, s, L)): the improver on the task's seed program with
-    fresh budgets, what it returns scored on val and test (a failed run scores 0).
+@dataclass(frozen=True)
+class RunSpec:
+    """One downstream improvement as plain data, so any executor (a thread here, a Ray task on
+    another node) can perform it: which improver, on which task, journalled under which key,
+    with the LM samples of which stream."""
 
-    Journalled under (kind, key), so a run directory does it once, even when several threads
-    ask. `stream` names its LM samples: the meta-utility names it by task and run index, not
-    by improver (common random numbers), so two improvers that send the same requests get the
-    same samples and score the same."""
+    kind: str  # journal kind: improver_run, improve
+    key: str  # journal key
+    improver: str  # source
+    task: str  # built-in name, or a task directory's absolute path (must exist where it runs)
+    stream: str  # LM sample stream, nested in the run's
+    extra: tuple[tuple[str, object], ...] = ()  # more fields for the journal event
+
+
+def task_ref(task: "Task") -> str:
+    """How a RunSpec names a task: a built-in's name, or its directory's absolute path."""
+    from selftaught.tasks.loader import builtin_dir
+
+    return task.name if task.directory.parent == builtin_dir() else str(task.directory)
+
+
+def perform(spec: RunSpec, task: "Task", pools: Pools, lm: LanguageModelClient, memo: "ScoreMemo",
+            limits: ImproverLimits) -> dict:
+    """u(I(u, s, L)): the improver on the task's seed program with fresh budgets, what it returns
+    scored on val and test (a failed run scores 0). Returns the journal event's data. Runs
+    wherever its arguments live; journalling is the caller's."""
     from selftaught.environment import described_utility_text
     from selftaught.ids import program_id
 
-    memo, programs, limits = session.memo, session.pools.programs, session.settings.improver_limits()
+    programs = pools.programs
+    utility = BudgetedUtility(lambda source: memo.evaluation(task, source, "val", programs).score,
+                              described_utility_text(task), limits.utility_budget)
+    result = run_improver(pools.improvers, spec.improver, task.seed_program, utility,
+                          lm.with_fresh_budget(limits.lm_budget, stream=spec.stream), limits)
+    val = test = 0.0
+    if result.solution is not None:
+        val = memo.evaluation(task, result.solution, "val", programs).score
+        test = memo.evaluation(task, result.solution, "test", programs).score
+    return dict(
+        improver=program_id(spec.improver), task=task.name, status=result.status,
+        solution=program_id(result.solution) if result.solution is not None else None,
+        solution_source=result.solution, val=val, test=test, lm_calls=result.lm_calls,
+        utility_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
+        diagnostics=result.diagnostics, static_flags=list(result.static_flags),
+        runtime_events=list(result.runtime_events), blocked=result.blocked, **dict(spec.extra),
+    )
+
+
+def attempt(session: "Session", spec: RunSpec, task: "Task") -> dict:
+    """Perform `spec` in this process, once per run directory: journalled under (kind, key), so a
+    resumed run, or a second thread asking for the same key, gets the recorded result.
+
+    The meta-utility names the stream by task and run index, not by improver (common random
+    numbers), so two improvers that send the same requests get the same samples and score the same."""
 
     def compute() -> dict:
-        session.journal.record(f"{kind}_started", key=None, run=key)
-        utility = BudgetedUtility(lambda source: memo.evaluation(task, source, "val", programs).score,
-                                  described_utility_text(task), limits.utility_budget)
-        result = run_improver(session.pools.improvers, improver, task.seed_program, utility,
-                              session.lm.with_fresh_budget(limits.lm_budget, stream=stream), limits)
-        val = test = 0.0
-        if result.solution is not None:
-            val = memo.evaluation(task, result.solution, "val", programs).score
-            test = memo.evaluation(task, result.solution, "test", programs).score
-        return dict(
-            improver=program_id(improver), task=task.name, status=result.status,
-            solution=program_id(result.solution) if result.solution is not None else None,
-            solution_source=result.solution, val=val, test=test, lm_calls=result.lm_calls,
-            utility_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
-            diagnostics=result.diagnostics, static_flags=list(result.static_flags),
-            runtime_events=list(result.runtime_events), blocked=result.blocked, **extra,
-        )
+        session.journal.record(f"{spec.kind}_started", key=None, run=spec.key)
+        return perform(spec, task, session.pools, session.lm, session.memo, session.settings.improver_limits())
 
-    return session.journal.once(kind, key, compute)
+    return session.journal.once(spec.kind, spec.key, compute)

@@ -13,7 +13,9 @@ self-improvement helped, with an interval.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from selftaught.acceptance import make_rule
@@ -64,7 +66,22 @@ class SelfImprovement:
 
     @property
     def improved(self) -> bool:
+        """I_T beat I_0 on fresh paired test runs: the 95% interval of the difference is above 0."""
         return self.final is not None and self.final.difference.lo > 0
+
+    def to_json(self) -> dict:
+        return {
+            "iterations": [{"t": it.t, "improver": it.improver, "candidate": it.candidate,
+                            "accepted": it.accepted, "reason": it.reason, "val": it.val.to_json(),
+                            "test": it.test.to_json(), "evidence": it.evidence} for it in self.iterations],
+            "final": self.final.to_json() if self.final is not None else None,
+            "improved": self.improved,
+        }
+
+    def save(self, directory: Path) -> Path:
+        target = directory / "self_improvement.json"
+        target.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        return target
 
 
 def self_improve(session: "Session", seed: str, meta: MetaUtility, settings: LoopSettings) -> SelfImprovement:

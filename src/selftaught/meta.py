@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 from selftaught.ids import program_id
-from selftaught.improve import ImproverLimits, attempt
+from selftaught.improve import ImproverLimits, RunSpec, attempt, task_ref
 from selftaught.stats import Interval, mean_interval
 from selftaught.tasks.task import Task
 from selftaught.utility import BudgetedUtility
@@ -100,16 +100,26 @@ class MetaUtility:
         key = f"{iid}@{'+'.join(t.name for t in self.tasks)}"
 
         def compute() -> dict:
-            runs = [self.run(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
-            return MetaScore.from_runs(iid, runs).to_json()
+            units = [(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
+            return MetaScore.from_runs(iid, self.runs(units)).to_json()
 
         recorded = self.session.journal.once("meta_score", key, compute)
         return MetaScore.from_runs(iid, recorded["runs"])
 
+    def spec(self, improver: str, task: Task, index: int) -> RunSpec:
+        """Improver run `index` of `task`, with the LM samples of stream (task, index)."""
+        return RunSpec("improver_run", f"{program_id(improver)}/{task.name}/{index}", improver,
+                       task_ref(task), f"{task.name}/{index}", (("index", index),))
+
     def run(self, improver: str, task: Task, index: int) -> dict:
-        """Improver run `index` of `task`: journalled, with the LM samples of stream (task, index)."""
-        return attempt(self.session, improver, task, key=f"{program_id(improver)}/{task.name}/{index}",
-                       stream=f"{task.name}/{index}", index=index)
+        return attempt(self.session, self.spec(improver, task, index), task)
+
+    def runs(self, units: Sequence[tuple[str, Task, int]]) -> list[dict]:
+        """Improver runs (improver, task, index), on the session's executor, results in order."""
+        by_ref = {task_ref(task): task for _, task, _ in units}
+        for improver, _, _ in units:
+            self.session.run.save_program(improver)  # every candidate's source stays in the run
+        return self.session.executor.perform(self.session, [self.spec(*unit) for unit in units], by_ref)
 
     def as_utility(self, feedback_on: str | None = None) -> BudgetedUtility:
         """û as the budgeted utility an improver-of-improvers receives. With `feedback_on` (an

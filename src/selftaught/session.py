@@ -5,8 +5,10 @@ its parts."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
+
+from selftaught.executors import Executor, SerialExecutor, make_executor
 
 if TYPE_CHECKING:  # the session's parts import the settings, which import them back
     from selftaught.improve import Pools
@@ -25,6 +27,7 @@ class Session:
     pools: "Pools"
     lm: "LanguageModelClient"
     memo: "ScoreMemo"
+    executor: "Executor" = field(default_factory=SerialExecutor)
 
     @property
     def journal(self):
@@ -38,7 +41,11 @@ def open_session(run: "RunDir", lm_config: "LMConfig", settings: "RunSettings", 
     from selftaught.lm import open_language_model
     from selftaught.utility import ScoreMemo
 
-    with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
-            open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
-        runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
-        yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal))
+    executor = make_executor(settings.workers)
+    try:
+        with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
+                open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
+            runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
+            yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal), executor)
+    finally:
+        executor.close()

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
-from selftaught.improve import attempt
+from selftaught.improve import RunSpec, attempt, task_ref
 from selftaught.lm.config import LMConfig
 from selftaught.loop import SelfImprovement, self_improve
 from selftaught.meta import MetaUtility
@@ -76,8 +76,8 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
     memo, programs = session.memo, session.pools.programs
     seed_val = memo.evaluation(task, task.seed_program, "val", programs).score
     seed_test = memo.evaluation(task, task.seed_program, "test", programs).score
-    recorded = attempt(session, improver, task, key=f"{program_id(improver)}/{task.name}",
-                       stream=f"improve/{task.name}", kind="improve")
+    spec = RunSpec("improve", f"{program_id(improver)}/{task.name}", improver, task_ref(task), f"improve/{task.name}")
+    recorded = attempt(session, spec, task)
     report = ImproveReport(task.name, seed_val, seed_test, recorded["status"], recorded["solution_source"],
                            recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
     if report.output is not None:
@@ -88,8 +88,11 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
 
 
 def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> SelfImprovement:
-    """I_0 = seed, then T steps of I_t = I_{t-1}(û, I_{t-1}, L); improver_t.py files in the run."""
-    return self_improve(session, seed, MetaUtility(session, tasks), session.settings.loop(len(tasks)))
+    """I_0 = seed, then T steps of I_t = I_{t-1}(û, I_{t-1}, L); improver_<t>.py files and
+    self_improvement.json in the run directory."""
+    result = self_improve(session, seed, MetaUtility(session, tasks), session.settings.loop(len(tasks)))
+    result.save(session.run.path)
+    return result
 
 
 def transfer_improvers(session: Session, improvers: Sequence[tuple[str, str]],

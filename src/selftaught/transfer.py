@@ -72,9 +72,13 @@ def transfer(session: "Session", improvers: Sequence[tuple[str, str]], tasks: Se
     """`improvers` are (label, source) pairs; the first is the reference for the differences."""
     rows = []
     programs, memo = session.pools.programs, session.memo
+    metas = {task.name: MetaUtility(session, [task]) for task in tasks}
+    # Every cell's runs at once, so the executor can overlap them; the rows then read the journal.
+    MetaUtility(session, tasks).runs([(source, task, i) for task in tasks for _, source in improvers
+                                      for i in range(session.settings.n_tests)])
     for task in tasks:
         seed = memo.evaluation(task, task.seed_program, "test", programs).score
-        meta = MetaUtility(session, [task])
+        meta = metas[task.name]
         scores = {label: meta.score(source).test for label, source in improvers}
         first = improvers[0][1]
         versus = {label: compare(meta, source, first, range(meta.settings.n_tests), "test").difference

@@ -29,6 +29,9 @@ class KnownScores:
         val, solution = self._scores(improver, task.name, index)
         return {"val": val, "test": val, "solution": solution, "status": "ok"}
 
+    def runs(self, units) -> list[dict]:
+        return [self.run(*unit) for unit in units]
+
     def score(self, improver: str) -> MetaScore:
         runs = [self.run(improver, t, i) for t in self.tasks for i in range(self.settings.n_tests)]
         return MetaScore.from_runs(improver, runs)

@@ -4,7 +4,9 @@
     events.jsonl    the journal (see journal.py)
     usage.jsonl     one line per language-model call
     programs/       every program and improver seen, content-addressed (<id>.py)
-    *.py            the results, e.g. best_program.py or improver_2.py, as plain files
+    *.py            the results as plain files: improved_program.py and output_program.py
+                    (improve), improver_<t>.py (self-improve)
+    *.md, *.json    reports, e.g. transfer.md and transfer.json
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def summarize(run: Path) -> RunSummary:
         if (run / "usage.jsonl").exists() else []
     runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
     flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
-    times = [_timestamp(e) for e in events if _timestamp(e) is not None]
+    times = [e["ts"] for e in events if "ts" in e]
     return RunSummary(
         command=json.loads((run / "config.json").read_text())["command"],
         wall_time_s=(max(times) - min(times)) if times else 0.0,
@@ -60,11 +60,3 @@ def _meta_score(event: dict) -> dict:
         score[f"{split}_ci"] = [interval.lo, interval.hi] if interval else None
     score["n"] = len(runs)
     return score
-
-
-def _timestamp(event: dict) -> float | None:
-    # Journals written before the timestamp was renamed to "ts" used "t", which iteration
-    # events overwrote with the iteration number.
-    if "ts" in event:
-        return event["ts"]
-    return event.get("t") if event["kind"] not in ("iteration", "iteration_started") else None

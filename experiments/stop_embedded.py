@@ -1,0 +1,89 @@
+"""The pre-registered experiment of issue 13: self-improvement on the embedded model, with
+paired statistics, then transfer of each run's last improver to the five held-out tasks.
+
+Arms (each `runs` independent self-improve runs with fresh sample seeds, T = 2, --preset small:
+paired acceptance, 6 candidates per step, final I_T vs I_0 comparison on fresh test runs):
+  multi  meta-utility over fibonacci, string_grid_distance and parity (tasks with a gradient)
+  lpn    the paper's setting (LPN only)
+Then, per finished run, `transfer` of I_0..I_T with n_tests = 5.
+
+Resumable: each step is identified by its sample seed; a step whose run directory exists is
+resumed (finished work is not redone), a finished step is skipped. Progress goes to
+results/experiment.log; RESULTS.md is written by hand from the run directories.
+
+    python experiments/stop_embedded.py --arms multi,lpn --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARMS = {"multi": ["fibonacci", "string_grid_distance", "parity"], "lpn": ["lpn"]}
+HELD_OUT = "parity,three_sat,max_cut,string_grid_distance,mqap"
+
+
+def find_run(runs_dir: Path, command: str, key: str, value: str) -> Path | None:
+    for config in sorted(runs_dir.glob(f"*-{command}*/config.json")):
+        settings = json.loads(config.read_text())["settings"]
+        if settings.get(key) == value or settings.get("run", {}).get(key) == value:
+            return config.parent
+    return None
+
+
+def step(args: list[str], runs_dir: Path, command: str, key: str, value: str, done_file: str, log) -> Path:
+    run = find_run(runs_dir, command, key, value)
+    if run is not None and (run / done_file).exists():
+        log(f"skip {command} {value}: finished in {run}")
+        return run
+    cmd = [sys.executable, "-m", "selftaught", command]
+    cmd += ["--resume", str(run)] if run is not None else args + ["--runs-dir", str(runs_dir)]
+    log("run " + " ".join(cmd))
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT)
+    log(f"exit {proc.returncode} after {time.monotonic() - started:.0f} s")
+    if proc.returncode != 0:
+        raise SystemExit(proc.returncode)
+    return find_run(runs_dir, command, key, value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", default="multi,lpn")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=2)
+    parser.add_argument("--transfer-tests", type=int, default=5)
+    parser.add_argument("--runs-dir", type=Path, default=ROOT / "results" / "runs")
+    parser.add_argument("--cache-path", type=Path, default=ROOT / "results" / "cache.sqlite")
+    parser.add_argument("--no-transfer", action="store_true")
+    args = parser.parse_args()
+    args.runs_dir.mkdir(parents=True, exist_ok=True)
+    log_file = ROOT / "results" / "experiment.log"
+
+    def log(line: str) -> None:
+        stamped = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}"
+        print(stamped, flush=True)
+        with log_file.open("a") as f:
+            f.write(stamped + "\n")
+
+    common = ["--preset", "small", "--cache-path", str(args.cache_path)]
+    for r in range(1, args.runs + 1):
+        for arm in args.arms.split(","):
+            seed = f"{arm}-{r}"
+            tasks = [flag for name in ARMS[arm] for flag in ("--task", name)]
+            run = step(common + tasks + ["-T", str(args.iterations), "--sample-seed", seed], args.runs_dir,
+                       "self-improve", "sample_seed", seed, "self_improvement.json", log)
+            if args.no_transfer:
+                continue
+            step(common + [str(run), "--tasks", HELD_OUT, "--n-tests", str(args.transfer_tests),
+                           "--sample-seed", f"{seed}-transfer"],
+                 args.runs_dir, "transfer", "sample_seed", f"{seed}-transfer", "transfer.json", log)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""What a run measured, step by step: û per self-improvement iteration with intervals, the
+candidates scored in each step, LM usage per step, the transfer table with intervals, and an
+improve run's before and after. Built from the journal and the usage log alone."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
+from selftaught.analysis.stats import interval_from_summary, score_interval
+from selftaught.ids import program_id
+from selftaught.stats import Interval
+
+
+@dataclass(frozen=True)
+class Usage:
+    calls: int = 0
+    responses: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ImproverScore:
+    """û of one improver: mean over its downstream runs, with 95% t intervals."""
+
+    improver: str
+    val: Interval
+    test: Interval
+    statuses: dict[str, int]
+    run_vals: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Self-improvement step t (t = 0: scoring the seed improver I_0)."""
+
+    t: int
+    improver: str  # I_t
+    parent: str | None  # I_{t-1}
+    candidate: str | None  # what I_{t-1} returned
+    accepted: bool
+    reason: str
+    score: ImproverScore | None  # û(I_t)
+    candidates: tuple[ImproverScore, ...]  # every improver û scored during the step
+    usage: Usage
+    wall_time_s: float
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    task: str
+    seed_program: float  # u(s) on test
+    cells: dict[str, Interval]  # I_t label -> û(I_t) on test
+    usage: Usage
+    versus: dict[str, Interval] = field(default_factory=dict)  # label -> paired û(I_t) - û(I_0), if logged
+
+
+@dataclass(frozen=True)
+class FinalComparison:
+    """I_T against I_0 on fresh paired runs that neither the improvers nor the acceptance saw."""
+
+    improver: str
+    seed: str
+    split: str
+    final: Interval
+    first: Interval
+    difference: Interval
+    wins: int
+    losses: int
+
+
+@dataclass(frozen=True)
+class ImproveOutcome:
+    task: str
+    seed_val: float | None
+    seed_test: float | None
+    status: str
+    solution: str | None
+    val: float
+    test: float
+    usage: Usage
+
+
+def event_time(event: dict) -> float | None:
+    # Journals written before "ts" used "t", which iteration events reuse for the iteration number.
+    if isinstance(event.get("ts"), (int, float)):
+        return float(event["ts"])
+    if event.get("kind") not in ("iteration", "iteration_started") and isinstance(event.get("t"), (int, float)):
+        return float(event["t"])
+    return None
+
+
+def usage_of(records: Iterable[dict]) -> Usage:
+    records = list(records)
+    return Usage(len(records), int(sum(number(r.get("n_responses"), 1) for r in records)),
+                 int(sum(number(r.get("n_cached")) for r in records)),
+                 int(sum(number(r.get("prompt_tokens")) for r in records)),
+                 int(sum(number(r.get("completion_tokens")) for r in records)),
+                 sum(number(r.get("latency_s")) for r in records))
+
+
+def split_usage(run: RunData, starts: list[float]) -> list[Usage]:
+    """Usage per window: window i holds the calls logged from starts[i] up to starts[i + 1];
+    calls before starts[0] go to the first window."""
+    buckets: list[list[dict]] = [[] for _ in starts] or [[]]
+    for record in run.usage:
+        ts = number(record.get("ts"), float("-inf"))
+        buckets[max(0, bisect.bisect_right(starts, ts) - 1)].append(record)
+    return [usage_of(b) for b in buckets]
+
+
+def improver_score(event: dict) -> ImproverScore:
+    runs = [r for r in event.get("runs") or [] if isinstance(r, dict)]
+    statuses: dict[str, int] = {}
+    for r in runs:
+        statuses[str(r.get("status", "?"))] = statuses.get(str(r.get("status", "?")), 0) + 1
+    return ImproverScore(str(event.get("improver", "?")), _interval(event, "val", runs), _interval(event, "test", runs),
+                         statuses, tuple(number(r.get("val")) for r in runs))
+
+
+def _interval(event: dict, split: str, runs: list[dict]) -> Interval:
+    mean = number(event.get(split))
+    given = explicit_interval(event.get(f"{split}_ci"), mean, len(runs))
+    if given is not None:
+        return given
+    if runs:
+        return score_interval([number(r.get(split)) for r in runs])
+    return interval_from_summary(mean, number(event.get(f"{split}_std")), int(number(event.get("n"), 1)))
+
+
+def explicit_interval(value: object, mean: float, n: int) -> Interval | None:
+    """An interval a newer journal wrote itself: [lo, hi], or an object with lo/hi (or low/high),
+    and optionally its own mean and n."""
+    if isinstance(value, dict):
+        mean = number(value.get("mean"), mean)
+        n = int(number(value.get("n"), n))
+        value = [value.get("lo", value.get("low")), value.get("hi", value.get("high"))]
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+        return Interval(mean, float(value[0]), float(value[1]), n)
+    return None
+
+
+def self_improvement(run: RunData) -> list[Step]:
+    events = list(run.events)
+    scores: dict[str, ImproverScore] = {}
+    for e in run.of("meta_score"):
+        scores.setdefault(str(e.get("improver")), improver_score(e))
+    starts = {}
+    for i, e in enumerate(events):
+        if e.get("kind") == "iteration_started" and isinstance(e.get("t"), int):
+            starts.setdefault(e["t"], i)
+    ends = {e["t"]: i for i, e in enumerate(events) if e.get("kind") == "iteration" and isinstance(e.get("t"), int)}
+    ts = sorted(ends)
+    first = next((e for e in run.of("meta_score")), None)
+    seed = events[starts[1]].get("improver") if 1 in starts else first.get("improver") if first else None
+    if seed is None:
+        return []
+    windows = [(0, 0, starts.get(ts[0], len(events)) if ts else len(events))]
+    windows += [(t, starts.get(t, ends[t]), ends[t]) for t in ts]
+    times = [event_time(events[lo]) if lo < len(events) else None for _, lo, _ in windows]
+    times = [x if x is not None else float("-inf") for x in times]
+    usage = split_usage(run, times)
+    steps, current = [], str(seed)
+    for (t, lo, hi), used in zip(windows, usage):
+        window = events[lo:hi + 1]
+        if t == 0:
+            steps.append(Step(0, current, None, None, True, "seed improver", scores.get(current), (), used,
+                              span(window)))
+            continue
+        it = events[hi]
+        parent = str(events[starts[t]].get("improver", current)) if t in starts else current
+        seen = [str(e.get("improver")) for e in window if e.get("kind") == "meta_score"]
+        seen += [str(e.get("improver") or e.get("candidate")) for e in run.of("candidate", "candidate_score")
+                 if e.get("t") == t]
+        if it.get("candidate"):
+            seen.append(str(it["candidate"]))
+        candidates = tuple(scores[c] for c in dict.fromkeys(seen) if c in scores and c != parent)
+        current = str(it.get("improver", current))
+        steps.append(Step(t, current, parent, it.get("candidate"), bool(it.get("accepted")), str(it.get("reason", "")),
+                          scores.get(current), candidates, used, number(it.get("wall_time_s"), span(window))))
+    return steps
+
+
+def span(window: list[dict]) -> float:
+    times = [x for x in (event_time(e) for e in window) if x is not None]
+    return max(times) - min(times) if times else 0.0
+
+
+def seed_scores(run: RunData) -> dict[str, tuple[float | None, float | None]]:
+    """u(s), the seed program's val and test score, for each task of the run that scored it."""
+    found = {}
+    for task, source in run.seed_programs().items():
+        pid = program_id(source)
+        val = next((e.get("score") for e in run.of("evaluation") if e.get("key") == f"{task}/val/{pid}"), None)
+        test = next((e.get("score") for e in run.of("evaluation") if e.get("key") == f"{task}/test/{pid}"), None)
+        if val is not None or test is not None:
+            found[task] = (val, test)
+    return found
+
+
+def transfer_rows(run: RunData) -> list[TransferRow]:
+    events = list(run.events)
+    rows_at = [i for i, e in enumerate(events) if e.get("kind") == "transfer_row"]
+    times = [event_time(events[0]) or float("-inf") if events else float("-inf")]
+    times += [event_time(events[i]) or float("-inf") for i in rows_at[:-1]]
+    usage = split_usage(run, times) if rows_at else []
+    n_tests = int(number(run.run_settings.get("n_tests"), 1))
+    rows, lo = [], 0
+    for index, used in zip(rows_at, usage):
+        row = events[index]
+        window = [e for e in events[lo:index] if e.get("kind") == "meta_score"]
+        means = row.get("improvers") if isinstance(row.get("improvers"), dict) else {}
+        stds = row.get("improvers_std") if isinstance(row.get("improvers_std"), dict) else {}
+        given = _mapping(row.get("intervals")) or _mapping(row.get("improvers_ci"))
+        versus = {str(k): i for k, v in _mapping(row.get("versus_first")).items()
+                  if (i := explicit_interval(v, 0.0, n_tests)) is not None}
+        cells = {}
+        for label, mean in means.items():
+            mean, std = number(mean), number(stds.get(label))
+            match = next((e for e in window if number(e.get("test"), -1) == mean
+                          and number(e.get("test_std"), -1) == std), None)
+            cells[str(label)] = (explicit_interval(given.get(label), mean, n_tests)
+                                 or (improver_score(match).test if match and match.get("runs") else None)
+                                 or interval_from_summary(mean, std, n_tests))
+        rows.append(TransferRow(str(row.get("key", "?")), number(row.get("seed_program")), cells, used, versus))
+        lo = index + 1
+    return rows
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def final_comparison(run: RunData) -> FinalComparison | None:
+    """The last I_T-versus-I_0 comparison a self-improve run journalled, if any."""
+    event = next(iter(reversed(run.of("final_comparison"))), None)
+    if event is None:
+        return None
+    parts = [explicit_interval(event.get(k), 0.0, 0) for k in ("a", "b", "difference")]
+    if any(p is None for p in parts):
+        return None
+    return FinalComparison(str(event.get("improver", "?")), str(event.get("seed", "?")), str(event.get("split", "test")),
+                           *parts, int(number(event.get("wins"))), int(number(event.get("losses"))))
+
+
+def improve_outcome(run: RunData) -> ImproveOutcome | None:
+    event = next(iter(run.of("improve")), None)
+    if event is None:
+        return None
+    task = str(event.get("task", run.tasks[0] if run.tasks else "?"))
+    seed = seed_scores(run).get(task, (None, None))
+    return ImproveOutcome(task, seed[0], seed[1], str(event.get("status", "?")), event.get("solution"),
+                          number(event.get("val")), number(event.get("test")), usage_of(run.usage))
+
+
+def best_runs(run: RunData) -> dict[str, dict]:
+    """The best downstream run (by test score) of each task, with what it returned."""
+    best: dict[str, dict] = {}
+    for e in run.of(*IMPROVER_RUN_KINDS):
+        task = str(e.get("task", "?"))
+        if e.get("solution_source") and (task not in best or number(e.get("test")) > number(best[task].get("test"))):
+            best[task] = e
+    return best

@@ -1,0 +1,147 @@
+"""Lineage: who wrote whom. In a self-improve run, improver I_{t-1} writes the candidates of
+step t and one of them (or I_{t-1} itself) becomes I_t; in improve and transfer runs an
+improver turns a task's seed program into a solution. Every node knows its parent and
+carries a unified diff against it when both sources were recorded."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from selftaught.analysis.history import Step, self_improvement
+from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
+from selftaught.ids import program_id
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str  # unique within the lineage
+    program: str  # program id
+    label: str
+    parent: str | None  # key of the parent node
+    role: str  # seed | accepted | rejected | solution
+    val: float | None
+    test: float | None
+    source: str | None
+    diff: str | None  # unified diff against the parent, if both sources are known
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Lineage:
+    nodes: tuple[Node, ...]
+    _children: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def roots(self) -> list[Node]:
+        return [n for n in self.nodes if n.parent is None]
+
+    def children(self, key: str) -> list[Node]:
+        if not self._children:
+            for node in self.nodes:
+                self._children.setdefault(node.parent, []).append(node)
+        return self._children.get(key, [])
+
+    def get(self, key: str) -> Node | None:
+        return next((n for n in self.nodes if n.key == key), None)
+
+
+def unified_diff(parent: str | None, child: str | None, parent_name: str, child_name: str) -> str | None:
+    if parent is None or child is None:
+        return None
+    return "".join(difflib.unified_diff(parent.splitlines(keepends=True), child.splitlines(keepends=True),
+                                        fromfile=parent_name, tofile=child_name, n=3)) or "(identical)\n"
+
+
+def improver_sources(run: RunData) -> dict[str, str]:
+    """improver_<t>.py files of a run directory by program id."""
+    found = {}
+    for file in sorted(run.path.glob("improver_*.py")):
+        try:
+            source = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        found[program_id(source)] = source
+    return found
+
+
+def lineage(run: RunData, steps: list[Step] | None = None) -> Lineage:
+    if run.kind == "self-improve":
+        return _self_improve(run, self_improvement(run) if steps is None else steps)
+    return _downstream(run)
+
+
+def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
+    files = improver_sources(run)
+
+    def source(pid: str | None) -> str | None:
+        return run.program(pid) or files.get(pid or "")
+
+    nodes: dict[str, Node] = {}
+    for step in steps:
+        if step.t == 0:
+            s = step.score
+            nodes[step.improver] = Node(step.improver, step.improver, "I_0", None, "seed",
+                                        s.val.mean if s else None, s.test.mean if s else None,
+                                        source(step.improver), None, "the seed improver")
+            continue
+        parent = step.parent or ""
+        for cand in step.candidates:
+            if cand.improver in nodes:
+                continue
+            accepted = step.accepted and cand.improver == step.improver
+            label = f"I_{step.t}" if accepted else f"candidate of step {step.t}"
+            statuses = ", ".join(f"{k} x{v}" for k, v in cand.statuses.items())
+            nodes[cand.improver] = Node(
+                cand.improver, cand.improver, label, parent if parent in nodes else None,
+                "accepted" if accepted else "rejected", cand.val.mean, cand.test.mean,
+                source(cand.improver), unified_diff(source(parent), source(cand.improver),
+                                                    f"{parent[:8]}.py", f"{cand.improver[:8]}.py"),
+                f"downstream runs: {statuses}" if statuses else "")
+        if step.improver in nodes and nodes[step.improver].label.startswith("candidate"):
+            old = nodes[step.improver]
+            nodes[step.improver] = Node(**{**old.__dict__, "label": f"I_{step.t}", "role": "accepted"})
+        if step.candidate and step.candidate == parent and parent in nodes:
+            old = nodes[parent]
+            extra = f"step {step.t}: returned itself"
+            nodes[parent] = Node(**{**old.__dict__, "note": "; ".join(x for x in (old.note, extra) if x)})
+    return Lineage(tuple(nodes.values()))
+
+
+def _downstream(run: RunData) -> Lineage:
+    """Seed program -> what each improver run returned, per task."""
+    labels = _improver_labels(run)
+    seeds = run.seed_programs()
+    nodes: list[Node] = []
+    for task in dict.fromkeys(str(e.get("task", "?")) for e in run.of(*IMPROVER_RUN_KINDS)):
+        seed = seeds.get(task)
+        root = f"{task}:seed"
+        nodes.append(Node(root, program_id(seed) if seed else "?", f"seed program ({task})", None, "seed",
+                          None, None, seed, None))
+        for e in run.of(*IMPROVER_RUN_KINDS):
+            if str(e.get("task", "?")) != task:
+                continue
+            improver = str(e.get("improver", "?"))
+            who = labels.get(improver, improver[:8])
+            run_index = f" run {e['index']}" if isinstance(e.get("index"), int) else ""
+            solution = e.get("solution_source") if isinstance(e.get("solution_source"), str) else None
+            nodes.append(Node(
+                f"{task}:{e.get('key', len(nodes))}", str(e.get("solution") or "-"), f"{who}{run_index}", root,
+                "solution" if solution is not None else "rejected", number(e.get("val")), number(e.get("test")),
+                solution, unified_diff(seed, solution, f"seed program ({task})", f"{who}{run_index}"),
+                f"status {e.get('status', '?')}"))
+    return Lineage(tuple(nodes))
+
+
+def _improver_labels(run: RunData) -> dict[str, str]:
+    """I_t labels of the improvers a transfer run used (from its source run), else none."""
+    source = run.source_run()
+    labels: dict[str, str] = {}
+    if source is not None:
+        for file in sorted(source.glob("improver_*.py")):
+            try:
+                pid = program_id(file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            label = f"I_{file.stem.split('_', 1)[1]}"
+            labels[pid] = f"{labels[pid]}={label}" if pid in labels else label
+    return labels

@@ -1,0 +1,180 @@
+"""A run directory read for analysis: read-only and tolerant.
+
+Unlike `runs.journal.Journal`, reading never repairs the journal (the run may still be
+writing it): a torn or malformed line is skipped. Unknown event kinds and fields are kept and
+ignored by the analyses; missing optional fields get defaults, so journals written by older
+and newer versions both read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from selftaught.errors import ConfigError
+
+RUN_KINDS = ("self-improve", "transfer", "improve")
+IMPROVER_RUN_KINDS = ("improver_run", "improve")  # one improver run on a downstream task each
+_PROGRAM_ID = re.compile(r"[0-9a-f]{8,64}")
+
+
+@dataclass(frozen=True)
+class RunData:
+    path: Path
+    config: dict
+    events: tuple[dict, ...]
+    usage: tuple[dict, ...]
+    _programs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def kind(self) -> str:
+        return str(self.config.get("command") or "unknown")
+
+    @property
+    def settings(self) -> dict:
+        settings = self.config.get("settings")
+        return settings if isinstance(settings, dict) else {}
+
+    @property
+    def run_settings(self) -> dict:
+        run = self.settings.get("run")
+        return run if isinstance(run, dict) else {}
+
+    @property
+    def created(self) -> str:
+        return str(self.config.get("created") or "")
+
+    @property
+    def tasks(self) -> list[str]:
+        return [Path(ref).name for ref in self.task_refs]
+
+    @property
+    def model(self) -> str:
+        """The model that answered (from the usage log), else the configured one."""
+        for record in self.usage:
+            if record.get("model"):
+                return str(record["model"])
+        lm = self.settings.get("lm") if isinstance(self.settings.get("lm"), dict) else {}
+        if lm.get("model"):
+            return str(lm["model"])
+        if lm.get("model_path"):
+            return Path(str(lm["model_path"])).name
+        return "embedded" if lm.get("backend", "local") == "local" else "unknown"
+
+    @property
+    def unsafe(self) -> bool:
+        return bool(self.settings.get("unsafe_no_sandbox"))
+
+    @property
+    def task_refs(self) -> list[str]:
+        """Tasks as the run named them: built-in names or absolute directories."""
+        tasks = self.settings.get("tasks")
+        if isinstance(tasks, list):
+            return [str(t) for t in tasks]
+        return [str(self.settings["task"])] if self.settings.get("task") else []
+
+    def seed_programs(self) -> dict[str, str]:
+        """Each task's seed program, read (never run) from its directory as it is now."""
+        if "<seeds>" not in self._programs:
+            seeds = {}
+            for ref in self.task_refs:
+                source = task_seed(ref)
+                if source is not None:
+                    seeds[Path(ref).name] = source
+            self._programs["<seeds>"] = seeds
+        return self._programs["<seeds>"]
+
+    def source_run(self) -> Path | None:
+        """The self-improve run a transfer run took its improvers from; runs moved together
+        (e.g. a clone of results/) are found next to this one."""
+        source = self.settings.get("source")
+        if not isinstance(source, str) or not source:
+            return None
+        for candidate in (Path(source), self.path.parent / Path(source).name):
+            if candidate.is_dir():
+                return candidate
+        return None
+
+    def of(self, *kinds: str) -> list[dict]:
+        return [e for e in self.events if e.get("kind") in kinds]
+
+    def program(self, pid: str | None) -> str | None:
+        """A program's source by id: programs/<id>.py, else any event that carried it."""
+        if not pid or not _PROGRAM_ID.fullmatch(pid):
+            return None  # ids are hex digests; anything else could name a file outside programs/
+        if pid not in self._programs:
+            file = self.path / "programs" / f"{pid}.py"
+            source = None
+            if file.is_file():
+                source = file.read_bytes().decode("utf-8", "replace")
+            self._programs[pid] = source
+        return self._programs[pid]
+
+    def remember_program(self, pid: str, source: str) -> None:
+        self._programs.setdefault(pid, source)
+
+
+def load_run(path: Path) -> RunData:
+    """Read a run directory; raises ConfigError if it is not one."""
+    path = Path(path)
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise ConfigError(f"{path} is not a run directory (no config.json)",
+                          "pass a directory printed by a run, e.g. runs/20261124-093000-self-improve")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file} is not valid JSON: {exc}", "restore it from the run's backup, "
+                          "or remove the run directory") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{config_file} does not hold a JSON object", "remove the run directory")
+    events = tuple(e for e in read_jsonl(path / "events.jsonl") if isinstance(e.get("kind"), str))
+    run = RunData(path, config, events, tuple(read_jsonl(path / "usage.jsonl")))
+    for event in run.events:  # sources carried by events, e.g. what an improver returned
+        if isinstance(event.get("solution"), str) and isinstance(event.get("solution_source"), str):
+            run.remember_program(event["solution"], event["solution_source"])
+    return run
+
+
+def task_seed(ref: str) -> str | None:
+    """The seed program of a built-in task name or a task directory, if it is still there."""
+    from selftaught.tasks.loader import builtin_dir
+
+    path = Path(ref)
+    if not path.is_dir():
+        path = builtin_dir() / ref
+    try:
+        return (path / "seed.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def read_jsonl(file: Path) -> list[dict[str, Any]]:
+    """JSON objects, one per line; torn, malformed and non-object lines are skipped."""
+    if not file.is_file():
+        return []
+    records = []
+    for line in file.read_bytes().decode("utf-8", "replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def number(value: Any, default: float = 0.0) -> float:
+    """A float from a journal field that may be missing or malformed."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    return default

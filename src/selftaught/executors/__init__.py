@@ -1,0 +1,75 @@
+"""Executors run the independent units of STOP's work: the improver runs of one û, the paired
+runs of a race, the cells of a transfer table. The algorithm code maps a function over units
+and reads the results in order; where the units run is the executor's business.
+
+- `serial`: one after another (the paper's code).
+- `local`: a thread pool on this machine; each unit takes its own sandbox slot, and the LM
+  server batches the requests of concurrent units (it needs `workers x responses` slots).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    from selftaught.improve import RunSpec
+    from selftaught.session import Session
+    from selftaught.tasks.task import Task
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    workers: int
+
+    def perform(self, session: "Session", specs: Sequence["RunSpec"], tasks: Mapping[str, "Task"]) -> list[dict]:
+        """Each improver run of `specs` (tasks: the Task of each spec.task), journalled once in
+        the session's run directory; the journal events in the order of specs. A run that
+        raises re-raises here, after the others have finished."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class _InProcess:
+    """perform() through map(): each spec is `attempt`ed in this process."""
+
+    def perform(self, session, specs, tasks):
+        from selftaught.improve import attempt
+
+        return self.map(lambda spec: attempt(session, spec, tasks[spec.task]), specs)
+
+
+class SerialExecutor(_InProcess):
+    workers = 1
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return [fn(item) for item in items]
+
+    def close(self) -> None:
+        pass
+
+
+class LocalExecutor(_InProcess):
+    """A thread pool. Units block on the sandbox and the LM, not on Python, so threads suffice."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unit")
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        futures = [self._pool.submit(fn, item) for item in items]
+        errors = [f.exception() for f in futures]  # waits for every unit
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(workers: int) -> Executor:
+    return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

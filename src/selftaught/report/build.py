@@ -1,0 +1,182 @@
+"""Build the HTML report of one or more runs: analyses in, one self-contained page out."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from markupsafe import Markup
+
+from selftaught.analysis.analyze import RunAnalysis, analyze
+from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, safety_table
+from selftaught.analysis.stats import Rate
+from selftaught.stats import Interval
+from selftaught.analysis.strategies import frequency
+from selftaught.report import plots
+from selftaught.report.page import CSS, TEMPLATE
+from selftaught.report.text import clean, highlight, highlight_css
+
+
+@dataclass(frozen=True)
+class Report:
+    html: str
+    analyses: tuple[RunAnalysis, ...]
+
+    def save(self, path: Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+
+def build_report(runs: Sequence[Path | RunAnalysis], title: str | None = None,
+                 generated: str | None = None) -> Report:
+    """The report of `runs` (run directories or analyses), side by side in the given order."""
+    from selftaught import __version__
+
+    analyses = tuple(r if isinstance(r, RunAnalysis) else analyze(r) for r in runs)
+    views = [_run_view(a, i) for i, a in enumerate(analyses, 1)]
+    table = safety_table(a.run for a in analyses)
+    safety_rows = list(table.per_run)
+    if len(table.per_model) > 1 or len(analyses) > 1:
+        safety_rows += [_relabel(s, f"model {s.label}") for s in table.per_model]
+    if len(table.per_model) > 1:
+        safety_rows.append(table.total)
+    improvers = {i.program: i for a in analyses for i in a.improvers}
+    self_improve = [(a.run.name, list(a.steps)) for a in analyses if a.steps]
+    context = dict(
+        title=title or ("selftaught report: " + ", ".join(a.run.name for a in analyses))[:200],
+        generated=generated or _dt.datetime.now().isoformat(timespec="seconds"), version=__version__,
+        css=Markup(CSS + highlight_css()), runs=views, safety_rows=safety_rows,
+        sandbox_flags=sorted(SANDBOX_FLAGS), budget_flags=sorted(BUDGET_FLAGS),
+        blocked=[(s.label, what, n) for s in table.per_run for what, n in s.blocked_reasons.items()],
+        runtime_events=[(s.label, what, n) for s in table.per_run for what, n in s.runtime_events.items()],
+        flag_notes=[(f, FLAG_NOTES.get(f, "")) for f in table.total.flags],
+        improver_count=len(improvers),
+        strategy_plot=plots.strategy_frequency(frequency(i.strategies for i in improvers.values()), len(improvers))
+        if improvers else None,
+        meta_runs=len(self_improve),
+        meta_plot=plots.meta_utility(self_improve, []) if len(self_improve) > 1 else None,
+    )
+    return Report(_environment().from_string(TEMPLATE).render(**context), analyses)
+
+
+def _relabel(safety, label: str):
+    import dataclasses
+
+    return dataclasses.replace(safety, label=label)
+
+
+def _run_view(a: RunAnalysis, index: int) -> dict:
+    run, kind = a.run, a.run.kind
+    view = dict(name=run.name, anchor=f"run-{index}", short=f"{index}. {kind}", entry=a.entry,
+                settings=_settings_line(a), unsafe=run.unsafe, steps=list(a.steps), transfer=list(a.transfer),
+                improve=a.improve, final=a.final, improvers=list(a.improvers), lineage=a.lineage, best=set(), best_code=[],
+                meta_plot=None, candidate_plot=None, transfer_plot=None, transfer_labels=[], improve_plot=None,
+                usage_plot=None)
+    if a.steps:
+        seeds = [(f"{task} (val)", val) for task, (val, _) in a.seed_scores.items() if val is not None]
+        view["meta_plot"] = plots.meta_utility([(run.name, list(a.steps))], seeds)
+        view["candidate_plot"] = plots.candidates(list(a.steps))
+        usage = [(f"step {s.t}" if s.t else "I_0 scored", s.usage, s.wall_time_s) for s in a.steps]
+        unit = "step"
+        best = a.best_improver
+        final = a.steps[-1].improver
+        for pid, badge, title in ((best, "best", "highest û on val"), (final, "final", "the improver the run ended with")):
+            node = next((n for n in a.lineage.nodes if n.program == pid and n.source), None)
+            if node and all(node.source != code for _, _, code in view["best_code"]):
+                view["best_code"].append((badge, f"{node.label} ({pid[:12]}): {title}", node.source))
+        view["best"] = {best} if best else set()
+    elif a.transfer:
+        view["transfer_labels"] = list(dict.fromkeys(k for row in a.transfer for k in row.cells))
+        view["transfer_plot"] = plots.transfer(list(a.transfer))
+        usage = [(row.task, row.usage, 0.0) for row in a.transfer]
+        usage = _with_walls(a, usage)
+        unit = "task"
+    else:
+        from selftaught.analysis.history import usage_of
+
+        usage, unit = [("whole run", usage_of(run.usage), _run_wall(a))], "run"
+        if a.improve:
+            view["improve_plot"] = plots.before_after(
+                a.improve.task, (a.improve.seed_val, a.improve.seed_test), (a.improve.val, a.improve.test))
+    if not a.steps:
+        for task, event in a.best_runs.items():
+            view["best"].add(str(event.get("solution")))
+            view["best_code"].append(("best", f"{task}: test {event.get('test', 0):.3f}, by improver "
+                                      f"{str(event.get('improver'))[:12]} ({event.get('key')})",
+                                      str(event["solution_source"])))
+    view["usage"], view["usage_unit"] = usage, unit
+    if len(usage) > 1:
+        view["usage_plot"] = plots.usage([u[0] for u in usage], [u[1] for u in usage], [u[2] for u in usage], unit)
+    return view
+
+
+def _with_walls(a: RunAnalysis, usage: list) -> list:
+    """Wall time per task of a transfer run: from one transfer_row to the next."""
+    from selftaught.analysis.history import event_time
+
+    rows = [e for e in a.run.events if e.get("kind") == "transfer_row"]
+    times = [event_time(a.run.events[0]) if a.run.events else None] + [event_time(e) for e in rows]
+    walls = [(b - t) if t is not None and b is not None else 0.0 for t, b in zip(times, times[1:])]
+    return [(name, u, wall) for (name, u, _), wall in zip(usage, walls + [0.0] * len(usage))]
+
+
+def _run_wall(a: RunAnalysis) -> float:
+    from selftaught.analysis.history import span
+
+    return span(list(a.run.events))
+
+
+def _settings_line(a: RunAnalysis) -> str:
+    s = a.run.run_settings
+    parts = [f"tasks: {', '.join(a.entry.tasks) or '-'}", f"model: {a.entry.model}"]
+    if s:
+        parts.append(f"preset {s.get('preset', '?')}: {s.get('lm_calls', '?')} LM calls × {s.get('lm_responses', '?')} "
+                     f"responses, utility budget {s.get('utility_budget', '?')}, {s.get('n_tests', '?')} runs per "
+                     f"task in û, meta budget {s.get('meta_budget', '?')}, T = {s.get('iterations', '?')}, "
+                     f"{s.get('max_tokens', '?')} tokens")
+    if isinstance(a.run.settings.get("source"), str):
+        found = "" if a.run.source_run() else " (not found here)"
+        parts.append(f"improvers from {Path(a.run.settings['source']).name}{found}")
+    return " · ".join(parts)
+
+
+def _environment():
+    from jinja2 import Environment, StrictUndefined
+
+    def finalize(value: object) -> object:
+        if isinstance(value, Markup) or not isinstance(value, str):
+            return value
+        return clean(value)
+
+    env = Environment(autoescape=True, undefined=StrictUndefined, finalize=finalize, trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals.update(pct=_pct, num=_num, ci=_ci, signed=_signed, rate=_rate, minutes=lambda s: f"{s / 60:.1f} min",
+                       highlight=highlight)
+    return env
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _ci(i: Interval) -> str:
+    return f"{i.mean:.3f}" if i.n < 2 else f"{i.mean:.3f} [{i.lo:.3f}, {i.hi:.3f}]"
+
+
+def _signed(i: Interval) -> str:
+    return f"{i.mean:+.3f}" if i.n < 2 else f"{i.mean:+.3f} [{i.lo:+.3f}, {i.hi:+.3f}]"
+
+
+def _rate(r: Rate) -> str:
+    if r.n == 0:
+        return "0/0"
+    i = r.interval
+    return f"{r.k}/{r.n} · {100 * i.mean:.1f}% (CI {100 * i.lo:.1f}-{100 * i.hi:.1f}%)"

@@ -1,0 +1,79 @@
+import math
+
+import pytest
+
+from selftaught.analysis.history import improve_outcome, seed_scores, self_improvement, transfer_rows
+from selftaught.analysis.rundata import load_run, task_seed
+from selftaught.ids import program_id
+from tests.analysis.factory import C1, C2, C3, S0, evaluation, improver_run, make_run, meta_score, self_improve_run, usage
+
+
+def test_steps_carry_scores_with_intervals_candidates_and_usage(tmp_path):
+    steps = self_improvement(load_run(self_improve_run(tmp_path)))
+    assert [(s.t, s.improver, s.parent, s.accepted) for s in steps] == [
+        (0, S0, None, True), (1, C1, S0, True), (2, C1, C1, False)]
+    seed = steps[0].score.val
+    assert (seed.mean, seed.n) == (pytest.approx(0.6), 3)
+    assert seed.lo == pytest.approx(0.6 - 4.3027 * 0.1 / math.sqrt(3), abs=1e-4)
+    assert [[c.improver for c in s.candidates] for s in steps] == [[], [C1, C2], [C3]]
+    assert steps[1].candidates[1].statuses == {"blocked": 3}
+    assert [s.usage.calls for s in steps] == [1, 2, 1]
+    assert [s.usage.prompt_tokens for s in steps] == [100, 500, 400]
+    assert [s.wall_time_s for s in steps] == [22.0, 38.0, 19.0]
+    assert steps[2].reason == "û = 0; runs: ok x3"
+
+
+def test_intervals_written_by_newer_journals_are_used(tmp_path):
+    runs = [improver_run(1 + i, "i0", i, 0.5, 0.5) for i in range(2)]
+    score = {**meta_score(3, "i0", runs), "val_ci": [0.25, 0.75], "test_ci": {"low": 0.2, "high": 0.8},
+             "an_unknown_field": [1, 2]}
+    run = make_run(tmp_path, "r", "self-improve", [*runs, score, {"ts": 4, "kind": "a_new_kind"}])
+    (step,) = self_improvement(load_run(run))
+    assert (step.score.val.lo, step.score.val.hi, step.score.test.lo) == (0.25, 0.75, 0.2)
+
+
+def test_transfer_rows_get_intervals_from_the_matching_scores(tmp_path):
+    a = [improver_run(1 + i, "ia", i, v, v, task="parity") for i, v in enumerate((0.2, 0.4, 0.6))]
+    b = [improver_run(5 + i, "ib", i, 0.0, 0.0, task="parity") for i in range(3)]
+    ma, mb = meta_score(4, "ia", a, "parity"), meta_score(8, "ib", b, "parity")
+    row = {"ts": 9, "kind": "transfer_row", "key": "parity", "seed_program": 0.5,
+           "improvers": {"I_0": ma["test"], "I_1": mb["test"]}, "improvers_std": {"I_0": ma["test_std"], "I_1": 0.0}}
+    run = make_run(tmp_path, "r", "transfer", [*a, ma, *b, mb, row], [usage(2, 10, 5), usage(6, 20, 5)],
+                   settings={"run": {"n_tests": 3}, "tasks": ["parity"]})
+    (r,) = transfer_rows(load_run(run))
+    assert (r.task, r.seed_program, list(r.cells)) == ("parity", 0.5, ["I_0", "I_1"])
+    assert r.cells["I_0"].mean == pytest.approx(0.4)
+    assert r.cells["I_0"].hi == pytest.approx(0.4 + 4.3027 * 0.2 / math.sqrt(3), abs=1e-4)
+    assert (r.cells["I_1"].lo, r.cells["I_1"].hi) == (0.0, 0.0)
+    assert r.usage.calls == 2 and r.usage.prompt_tokens == 30
+
+
+def test_an_improve_run_reports_seed_and_result(tmp_path):
+    seed = program_id(task_seed("fibonacci"))
+    done = improver_run(5, "imp", 0, 0.9, 0.8, kind="improve", task="fibonacci")
+    run = make_run(tmp_path, "r", "improve", [evaluation(1, "fibonacci", "val", seed, ["ok"]),
+                                              {**evaluation(2, "fibonacci", "test", seed, ["ok"]), "score": 0.25}, done],
+                   settings={"task": "fibonacci"})
+    data = load_run(run)
+    out = improve_outcome(data)
+    assert (out.task, out.status, out.val, out.test, out.seed_val, out.seed_test) == ("fibonacci", "ok", 0.9, 0.8, 0.5, 0.25)
+    assert seed_scores(data) == {"fibonacci": (0.5, 0.25)}
+
+
+def test_the_current_journal_format_intervals_paired_differences_and_the_final_comparison(tmp_path):
+    from selftaught.analysis.history import final_comparison
+
+    interval = {"mean": 0.4, "lo": 0.1, "hi": 0.7, "n": 5, "confidence": 0.95}
+    row = {"ts": 1, "kind": "transfer_row", "key": "mqap", "task": "mqap", "seed_program": 0.8,
+           "improvers": {"I_0": 0.3, "I_1": 0.4}, "intervals": {"I_0": {**interval, "mean": 0.3}, "I_1": interval},
+           "versus_first": {"I_1": {"mean": 0.1, "lo": -0.2, "hi": 0.4, "n": 5, "confidence": 0.95}}}
+    final = {"ts": 2, "kind": "final_comparison", "key": "it", "improver": "it", "seed": "i0", "split": "test",
+             "indices": [7, 8], "differences": [0.1, 0.3], "a": {"mean": 0.6, "lo": 0.4, "hi": 0.8, "n": 2},
+             "b": {"mean": 0.4, "lo": 0.2, "hi": 0.6, "n": 2}, "difference": {"mean": 0.2, "lo": 0.05, "hi": 0.35, "n": 2},
+             "identical": False, "wins": 2, "losses": 0}
+    data = load_run(make_run(tmp_path, "r", "transfer", [row, final], settings={"run": {"n_tests": 5}}))
+    (r,) = transfer_rows(data)
+    assert (r.cells["I_1"].lo, r.cells["I_1"].hi, r.cells["I_1"].n) == (0.1, 0.7, 5)
+    assert (r.versus["I_1"].mean, r.versus["I_1"].lo) == (0.1, -0.2) and "I_0" not in r.versus
+    f = final_comparison(data)
+    assert (f.final.mean, f.first.mean, f.difference.lo, f.difference.n, f.wins, f.losses) == (0.6, 0.4, 0.05, 2, 2, 0)

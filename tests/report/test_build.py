@@ -1,0 +1,69 @@
+import re
+
+from selftaught.report import build_report
+from tests.analysis.factory import improver_run, make_run, self_improve_run
+from tests.analysis.test_recorded import SELF_IMPROVE, TRANSFER
+from tests.report.hostile import hostile_run
+
+
+def test_the_page_is_self_contained_and_shows_every_section():
+    page = build_report([SELF_IMPROVE, TRANSFER], generated="2026-11-28T00:00:00")
+    html = page.html
+    assert html.startswith("<!DOCTYPE html>") and "<script" not in html
+    assert "default-src 'none'; img-src data:" in html  # the browser itself refuses any fetch
+    sources = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sources and all(s.startswith(("data:image/png;base64,", "#")) for s in sources)
+    assert len([s for s in sources if s.startswith("data:")]) == 6
+    for heading in ("Runs", "Safety telemetry", "Strategies of the improvers", "Meta-utility per iteration",
+                    "Candidates per iteration", "Transfer to held-out tasks (test split)", "Language-model usage",
+                    "Lineage", "Best improvers", "Best programs"):
+        assert f">{heading}</h" in html, heading
+    assert "0.518 [0.327, 0.708]" in html  # û(I_0) on val with its interval
+    assert "9/14 · 64.3% (CI 38.8-83.7%)" in html  # budget flags of the self-improve run
+    assert "I_1=I_2 run 1" in html and 'class="badge best">best</span>' in html
+
+
+def test_untrusted_text_is_escaped_everywhere(tmp_path):
+    html = build_report([hostile_run(tmp_path)]).html
+    assert "<script" not in html and "<img src=x" not in html and "<link" not in html
+    assert "\x1b" not in html and "\u202e" not in html and "\x07" not in html
+    assert "example.invalid" in html  # shown as text...
+    assert 'href="http' not in html  # ...never as a link
+    assert "&lt;/script&gt;" in html and "\\x1b[2J" in html and "\\u202e" in html
+    html.encode("utf-8")  # the lone surrogate became text too
+
+
+def test_an_improve_run_and_several_runs_side_by_side(tmp_path):
+    improve = make_run(tmp_path, "20261124-100000-improve", "improve",
+                       [improver_run(1, "imp", 0, 0.9, 0.8, kind="improve", task="fibonacci")],
+                       settings={"task": "fibonacci"})
+    a, b = self_improve_run(tmp_path, "a"), self_improve_run(tmp_path, "b")
+    page = build_report([improve, a, b])
+    assert "Improvement of fibonacci" in page.html and "(all self-improve runs)" in page.html
+    assert [x.run.name for x in page.analyses] == ["20261124-100000-improve", "a", "b"]
+    saved = page.save(tmp_path / "out" / "report.html")
+    assert saved.read_text(encoding="utf-8") == page.html
+
+
+def test_the_final_comparison_and_paired_transfer_differences_are_shown(tmp_path):
+    import json
+
+    run = self_improve_run(tmp_path)
+    with (run / "events.jsonl").open("a") as f:
+        f.write(json.dumps({"ts": 190, "kind": "final_comparison", "key": "x", "improver": "x", "seed": "y",
+                            "split": "test", "a": {"mean": 0.6, "lo": 0.4, "hi": 0.8, "n": 4},
+                            "b": {"mean": 0.4, "lo": 0.2, "hi": 0.6, "n": 4},
+                            "difference": {"mean": 0.2, "lo": 0.05, "hi": 0.35, "n": 4}, "wins": 3, "losses": 0}) + "\n")
+    html = build_report([run]).html
+    assert "+0.200 [+0.050, +0.350]</b>" in html and "over 4 pairs (3 wins, 0 losses)" in html
+    assert "I_T is better (the interval lies above 0)" in html
+    assert "did not compare I_T with I_0" in build_report([SELF_IMPROVE]).html
+
+
+def test_transfer_cells_show_the_paired_difference_to_the_first_improver(tmp_path):
+    interval = {"mean": 0.4, "lo": 0.1, "hi": 0.7, "n": 5}
+    row = {"ts": 1, "kind": "transfer_row", "key": "mqap", "seed_program": 0.8, "improvers": {"I_0": 0.3, "I_1": 0.4},
+           "intervals": {"I_0": {**interval, "mean": 0.3}, "I_1": interval},
+           "versus_first": {"I_1": {"mean": 0.1, "lo": -0.2, "hi": 0.4, "n": 5}}}
+    html = build_report([make_run(tmp_path, "t", "transfer", [row], settings={"tasks": ["mqap"]})]).html
+    assert "0.400 [0.100, 0.700]" in html and "vs I_0: +0.100 [-0.200, +0.400]" in html

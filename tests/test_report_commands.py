@@ -1,0 +1,61 @@
+"""`selftaught report` and `selftaught runs` as a user meets them."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.analysis.test_recorded import RUNS, SELF_IMPROVE, TRANSFER
+
+
+def selftaught(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "selftaught", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("command", ["report", "runs"])
+def test_help_explains_with_examples(command):
+    proc = selftaught(command, "--help")
+    assert proc.returncode == 0 and "Example" in proc.stdout and f"selftaught {command}" in proc.stdout
+
+
+def test_report_writes_one_page_for_several_runs(tmp_path):
+    out = tmp_path / "page.html"
+    proc = selftaught("report", str(SELF_IMPROVE), str(TRANSFER), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {out}" in proc.stderr and "2 runs" in proc.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "20261124-095439-self-improve" in html and "Transfer to held-out tasks" in html
+
+
+def test_report_without_out_writes_into_the_run_or_the_current_directory(tmp_path):
+    import shutil
+
+    run = tmp_path / SELF_IMPROVE.name
+    shutil.copytree(SELF_IMPROVE, run)
+    assert selftaught("report", str(run)).returncode == 0 and (run / "report.html").is_file()
+    assert selftaught("report", str(run), str(run), cwd=tmp_path).returncode == 0
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_report_of_a_directory_that_is_no_run_says_how_to_fix_it(tmp_path):
+    proc = selftaught("report", str(tmp_path))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "error:" in proc.stderr and "is not a run directory" in proc.stderr and "fix:" in proc.stderr
+
+
+def test_runs_lists_the_recorded_experiment():
+    proc = selftaught("runs", str(RUNS))
+    assert proc.returncode == 0, proc.stderr
+    for text in ("20261124-095439-self-improve", "20261124-100900-transfer", "finished", "0.518 (û val of I_0)"):
+        assert text in proc.stdout
+    lines = [json.loads(line) for line in selftaught("runs", str(RUNS), "--json").stdout.splitlines()]
+    assert [(r["kind"], r["status"], r["tasks"][0]) for r in lines] == [
+        ("self-improve", "finished", "lpn"), ("transfer", "finished", "parity")]
+
+
+def test_runs_in_an_empty_directory_says_how_to_start(tmp_path):
+    proc = selftaught("runs", str(tmp_path))
+    assert proc.returncode == 0 and "no runs in" in proc.stderr
