@@ -3,12 +3,10 @@ prints and RESULTS.md reports."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from selftaught.runs.journal import Journal
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,15 @@ class RunSummary:
 
 
 def summarize(run: Path) -> RunSummary:
-    events = list(Journal(run / "events.jsonl").events())
-    usage = [json.loads(line) for line in (run / "usage.jsonl").read_text().splitlines()] \
-        if (run / "usage.jsonl").exists() else []
+    from selftaught.analysis.rundata import load_run
+
+    data = load_run(run)  # read-only: a live run's journal is never repaired under its writer
+    events, usage = list(data.events), list(data.usage)
     runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
     flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
     return RunSummary(
-        command=json.loads((run / "config.json").read_text())["command"],
+        command=data.kind,
         wall_time_s=(max(times) - min(times)) if times else 0.0,
         lm_calls=len(usage),
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
