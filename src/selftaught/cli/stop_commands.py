@@ -212,6 +212,9 @@ def self_improve(
         "--iterations", "-T", help="Self-improvement steps T [default: from the preset].")] = None,
     keep_incumbent: Annotated[bool, typer.Option(
         help="Same as --accept incumbent: reject a new improver whose û is below the current one's.")] = False,
+    seed: Annotated[Optional[Path], typer.Option(
+        "--seed-improver", help="Start from this improver .py file instead of the paper's seed improver "
+                                "(report such a run as its own arm).")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     unsafe: Unsafe = False,
@@ -236,16 +239,24 @@ def self_improve(
     """
     import dataclasses
 
+    from selftaught.ids import program_id
     from selftaught.improvers import seed_improver
-    from selftaught.stop import open_session, self_improvement
+    from selftaught.stop import load_improver, open_session, self_improvement
     from selftaught.tasks.loader import load_task
 
     settings = dataclasses.replace(settings, accept="incumbent" if keep_incumbent else settings.accept,
                                    iterations=settings.iterations if iterations is None else iterations)
+    first = seed_improver() if seed is None else load_improver(seed)
     if resume is None:
         tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
     run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe,
-                                       tasks=[_task_ref(name) for name in task])
+                                       tasks=[_task_ref(name) for name in task], seed_improver=program_id(first))
+    if resume is None:
+        run.save_program(first)
+    elif "seed_improver" in run.settings:
+        first = run.load_program(run.settings["seed_improver"])
+    else:
+        first = seed_improver()  # runs made before --seed-improver existed
     if iterations is not None:
         settings = dataclasses.replace(settings, iterations=iterations)  # -T may extend a resumed run
     tasks = [load_task(name) for name in run.settings["tasks"]]
@@ -255,7 +266,7 @@ def self_improve(
     with byte_progress("assembling model") as progress, \
             open_session(run, lm, settings, unsafe, progress) as session, \
             watch(run.journal, "improver runs", total=expected):
-        result = self_improvement(session, tasks, seed_improver())
+        result = self_improvement(session, tasks, first)
         seeds = {t.name: (session.memo.evaluation(t, t.seed_program, "val", session.pools.programs).score,
                           session.memo.evaluation(t, t.seed_program, "test", session.pools.programs).score)
                  for t in tasks}
