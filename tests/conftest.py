@@ -15,3 +15,10 @@ def embedded_server():
                           alias="qwen2.5-coder-1.5b-instruct-q4_k_m", api_key="test-key")
     with LlamaServer(config) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _private_user_data(tmp_path_factory, monkeypatch):
+    """Tests never touch the real ~/.local/share/selftaught (its instance secret above all);
+    subprocesses inherit the variable."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))

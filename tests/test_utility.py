@@ -1,19 +1,45 @@
 """Scoring programs on tasks through the real sandbox, and the budgeted utility."""
 
+import subprocess
+import sys
 import threading
 
+import numpy as np
 import pytest
 
 from selftaught.errors import BudgetExceeded, ConfigError
+from selftaught.ids import program_id
 from selftaught.runs.journal import Journal
 from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.tasks.loader import load_task
+from selftaught.tasks.secret import InstanceSecret, rng_seed
 from selftaught.utility import BudgetedUtility, Evaluation, ScoreMemo, evaluate, task_utility
 
 from .test_cli import GF2_SOLVER
 
 PARITY = load_task("parity")
 FAST_FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+SECRET = InstanceSecret(bytes(range(32)))
+# Regenerates the instance from the public seeds 4321 + i / 5678 + i (the generator is
+# public) and returns its hidden test labels; guesses all zeros when no seed matches.
+CHEATER = """import numpy as np
+def algorithm(train_samples, train_parity, test_samples):
+    for base in (4321, 5678):
+        for seed in range(base, base + 60):
+            rng = np.random.default_rng(seed)
+            subset = rng.random(10) < 0.3
+            train = rng.integers(0, 2, size=(100, 10), dtype=np.int64)
+            test = rng.integers(0, 2, size=(20, 10), dtype=np.int64)
+            if np.array_equal(train, train_samples):
+                return test[:, subset].sum(axis=1) % 2
+    return np.zeros(len(test_samples), dtype=np.int64)
+"""
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path, monkeypatch):
+    """Where the per-user instance secret goes when a test passes none."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +49,38 @@ def pool():
 
 
 def test_a_correct_program_scores_one_and_the_seed_scores_chance(pool):
-    assert evaluate(PARITY, GF2_SOLVER, "val", pool).score == 1.0
-    seed = evaluate(PARITY, PARITY.seed_program, "test", pool)
+    assert evaluate(PARITY, GF2_SOLVER, "val", pool, SECRET).score == 1.0
+    seed = evaluate(PARITY, PARITY.seed_program, "test", pool, SECRET)
     assert 0.3 < seed.score < 0.7 and len(seed.instances) == 50
-    assert [i.seed for i in seed.instances] == list(range(5678, 5728))
+    assert [i.seed for i in seed.instances] == PARITY.instance_seeds("test", SECRET)
+    assert [i.rng_seed for i in seed.instances] == [rng_seed(i.seed, program_id(PARITY.seed_program))
+                                                     for i in seed.instances]
+
+
+def test_rescoring_a_randomized_program_gives_the_same_score(pool):
+    first, again = (evaluate(PARITY, PARITY.seed_program, "val", pool, SECRET) for _ in range(2))
+    assert first.score == again.score
+    assert [i.score for i in first.instances] == [i.score for i in again.instances]
+
+
+@pytest.mark.parametrize("name", ["parity", "lpn"])
+def test_regenerating_hidden_instances_from_public_seeds_scores_chance(pool, name):
+    task = load_task(name)
+    public = task.make_instance(4321)  # what instance 0 of val was when seeds were public
+    assert task.score(public, pool.call(CHEATER, "algorithm", task.arguments(public))) == 1.0
+    hidden = [task.make_instance(seed) for seed in task.instance_seeds("test", SECRET)]
+    per_instance = [float(np.mean(instance.test_parity == 0)) for instance in hidden]
+    all_zeros = sum(per_instance) / len(per_instance)  # summed as evaluate sums
+    result = evaluate(task, CHEATER, "test", pool, SECRET)
+    assert result.score == all_zeros and 0.35 < all_zeros < 0.65
+
+
+def test_without_a_secret_the_users_own_is_used(pool, tmp_path):
+    from selftaught.tasks.secret import read_secret
+
+    result = evaluate(PARITY, GF2_SOLVER, "val", pool)
+    mine = read_secret(tmp_path / "selftaught" / "instance_secret")
+    assert [i.seed for i in result.instances] == PARITY.instance_seeds("val", mine)
 
 
 def test_failures_score_zero_with_their_diagnostics(pool):
@@ -43,15 +97,60 @@ def test_an_unknown_split_is_named(pool):
         evaluate(PARITY, GF2_SOLVER, "train", pool)
 
 
-def test_the_fibonacci_utility_rewards_speed(pool):
+def test_the_fibonacci_utility_rewards_speed_up_to_its_floor(pool):
     fib = load_task("fibonacci")
     fast, seed = evaluate(fib, FAST_FIB, "val", pool).score, evaluate(fib, fib.seed_program, "val", pool).score
-    assert 0.85 < fast <= 1.0 and 0.5 < seed < fast
+    # every call of the fast program under the 1 ms floor: 0.9 + 0.1 * brevity
+    assert fast == pytest.approx(0.9 + 0.1 * (1 - len(FAST_FIB) / 1000), abs=1e-12)
+    assert 0.5 < seed < fast
+
+
+# Restarts of one-node-move local search: a fixed amount of work, 5-35 ms of CPU per graph.
+LOCAL_SEARCH = """import numpy as np
+def algorithm(adjacency):
+    rng = np.random.default_rng()
+    best, best_x = -1.0, None
+    for _ in range(6):
+        x = rng.integers(0, 2, len(adjacency)) * 2 - 1
+        while True:
+            gain = x * (adjacency @ x)
+            i = int(np.argmax(gain))
+            if gain[i] <= 0:
+                break
+            x[i] = -x[i]
+        cut = float(adjacency.sum() - x @ adjacency @ x)
+        if cut > best:
+            best, best_x = cut, x
+    return (best_x + 1) // 2
+"""
+
+
+def test_a_busy_machine_does_not_move_the_score(pool):
+    task = load_task("max_cut")
+    alone = evaluate(task, LOCAL_SEARCH, "val", pool, SECRET)
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True:\n    pass\n"]) for _ in range(2)]
+    try:
+        loaded = evaluate(task, LOCAL_SEARCH, "val", pool, SECRET)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert {i.status for i in alone.instances} == {"ok"}
+    assert loaded.score == alone.score and 0.6 < alone.score < 0.9
+    assert max(i.cpu_time_s for i in alone.instances) < 0.05
 
 
 def test_evaluations_round_trip_through_json(pool):
     result = evaluate(PARITY, GF2_SOLVER, "val", pool)
     assert Evaluation.from_json(result.to_json()) == result
+
+
+def test_evaluations_journalled_before_cpu_timing_still_load():
+    old = {"task": "parity", "split": "val", "score": 0.5, "unsafe": False, "instances": [
+        {"index": 0, "seed": 4321, "status": "ok", "score": 0.5, "wall_time_s": 0.01, "diagnostics": "",
+         "static_flags": [], "blocked": None}]}
+    (instance,) = Evaluation.from_json(old).instances
+    assert (instance.seed, instance.cpu_time_s, instance.rng_seed) == (4321, 0.0, None)
 
 
 def test_the_budget_is_enforced_across_threads():
@@ -78,13 +177,13 @@ def test_the_budget_is_enforced_across_threads():
 
 def test_memo_scores_each_program_once_and_survives_a_restart(pool, tmp_path):
     journal = Journal(tmp_path / "events.jsonl")
-    utility = task_utility(PARITY, pool, ScoreMemo(journal), "val", budget=3)
+    utility = task_utility(PARITY, pool, ScoreMemo(journal, SECRET), "val", budget=3)
     assert utility(GF2_SOLVER) == utility(GF2_SOLVER) == 1.0
     assert len(list(journal.events("evaluation"))) == 1
     with pytest.raises(BudgetExceeded, match="utility budget of 3"):
         utility(GF2_SOLVER), utility(GF2_SOLVER)
     # A resumed run reads the recorded evaluation instead of running the program again.
-    resumed = ScoreMemo(Journal(tmp_path / "events.jsonl"))
+    resumed = ScoreMemo(Journal(tmp_path / "events.jsonl"), SECRET)
     assert resumed.evaluation(PARITY, GF2_SOLVER, "val", pool=None).score == 1.0
 
 

@@ -21,8 +21,9 @@ def environment_note(task: Task) -> str:
         f"# - Python {major_minor} with its standard library and numpy {numpy.__version__}; NO other packages\n"
         "#   (no scipy, sklearn, networkx, pandas, torch, tensorflow): importing one fails.\n"
         "# - No network, no subprocesses, no files except a small scratch directory.\n"
-        f"# - Each call of `{task.entry_point}` may use {task.time_limit_s:g} s and {task.memory_limit_mb} MiB;\n"
-        "#   the program must define it with exactly the arguments shown above.\n"
+        f"# - Each call of `{task.entry_point}` may use {task.time_limit_s:g} s of CPU time (all threads; only the\n"
+        f"#   call is timed; module-level code has its own {task.module_time_limit_s:g} s) and {task.memory_limit_mb} MiB.\n"
+        "#   The program must define it with exactly the arguments shown above.\n"
     )
 
 

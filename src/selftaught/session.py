@@ -41,11 +41,11 @@ def open_session(run: "RunDir", lm_config: "LMConfig", settings: "RunSettings", 
     from selftaught.lm import open_language_model
     from selftaught.utility import ScoreMemo
 
-    executor = make_executor(settings.workers)
+    executor = make_executor(settings.workers, settings.executor, settings.ray_address)
     try:
         with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
                 open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
             runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
-            yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal), executor)
+            yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal, run.instance_secret), executor)
     finally:
         executor.close()

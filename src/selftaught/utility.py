@@ -12,19 +12,22 @@ from selftaught.errors import BudgetExceeded
 from selftaught.ids import program_id
 from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
+from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
 from selftaught.tasks.task import Task
 
 
 @dataclass(frozen=True)
 class InstanceResult:
     index: int
-    seed: int
+    seed: int  # the hidden instance seed (stays in the host)
     status: str
     score: float
     wall_time_s: float
     diagnostics: str
     static_flags: tuple[str, ...]
     blocked: str | None
+    cpu_time_s: float = 0.0  # of the entry-point call: what the limit and speed terms use
+    rng_seed: int | None = None  # of `random` and numpy inside the sandbox (None: older record)
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,22 @@ class Evaluation:
         return cls(data["task"], data["split"], data["score"], instances, data["unsafe"])
 
 
-def evaluate(task: Task, source: str, split: str, runner: SandboxPool) -> Evaluation:
+def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
+             secret: InstanceSecret | None = None) -> Evaluation:
     """Score `source` on every instance of a split, instances in parallel over the runner's
-    slots. Hidden data (instances, expected outputs) never leaves this process."""
-    seeds = list(task.split(split).seeds())
+    slots. Hidden data (the secret, instances, expected outputs) never leaves this process.
+
+    secret: the instance secret the split's seeds derive from; None uses this user's
+    (tasks/secret.py), so scores stay comparable across runs on one machine."""
+    seeds = task.instance_seeds(split, secret or user_secret())
+    program = program_id(source)
 
     def run_one(index: int) -> tuple[InstanceResult, bool]:
         instance = task.make_instance(seeds[index])
+        rng = rng_seed(seeds[index], program)
         outcome = runner.call(source, task.entry_point, task.arguments(instance),
-                              time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb)
+                              time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
+                              module_time_limit_s=task.module_time_limit_s, rng_seed=rng)
         status, score, diagnostics = outcome.status, 0.0, outcome.diagnostics
         if outcome.ok:
             try:
@@ -67,6 +77,7 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool) -> Evalua
             index=index, seed=seeds[index], status=status, score=score,
             wall_time_s=round(outcome.wall_time_s, 6), diagnostics=diagnostics[:2000],
             static_flags=tuple(outcome.telemetry.static_flags), blocked=outcome.telemetry.blocked,
+            cpu_time_s=round(outcome.cpu_time_s, 6), rng_seed=rng,
         ), outcome.unsafe
 
     with ThreadPoolExecutor(max_workers=runner.config.slots) as pool:
@@ -104,10 +115,12 @@ class BudgetedUtility:
 class ScoreMemo:
     """Scores by (task, split, program): a program is evaluated once per run, however often
     improvers propose it, and, with a journal, once across a resumed run. Thread-safe;
-    concurrent requests for one new program may both evaluate it."""
+    concurrent requests for one new program may both evaluate it. `secret`: the run's
+    instance secret (None: this user's; see evaluate)."""
 
-    def __init__(self, journal: Journal | None = None) -> None:
+    def __init__(self, journal: Journal | None = None, secret: InstanceSecret | None = None) -> None:
         self.journal = journal
+        self.secret = secret
         self._scores: dict[str, Evaluation] = {}
         self._lock = threading.Lock()
 
@@ -117,7 +130,7 @@ class ScoreMemo:
             if key in self._scores:
                 return self._scores[key]
         recorded = self.journal.get("evaluation", key) if self.journal else None
-        result = Evaluation.from_json(recorded) if recorded else evaluate(task, source, split, pool)
+        result = Evaluation.from_json(recorded) if recorded else evaluate(task, source, split, pool, self.secret)
         if self.journal and not recorded:
             self.journal.record("evaluation", key, **result.to_json())
         with self._lock:

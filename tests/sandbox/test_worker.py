@@ -1,4 +1,5 @@
-"""The in-sandbox runtime, exercised in-process with trusted snippets (no isolation)."""
+"""The in-sandbox runtime (child, syscall filter), exercised in-process with trusted snippets
+(no isolation)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,81 @@ import threading
 
 import pytest
 
-from selftaught.sandbox import protocol, worker
+from selftaught.sandbox import child, protocol, syscall_filter
 
 
-class NullChannel:
+class FakeHost:
+    """The channel to the host, and the fork-server's hand-over of the call's arguments."""
+
+    def __init__(self, args=(), kwargs=None):
+        self.call = {"args": list(args), "kwargs": kwargs or {}}
+        self.sent, self.handed_over = [], 0
+
+    def send(self, message):
+        self.sent.append(message)
+
     def send_quiet(self, message):
-        pass
+        self.send(message)
+
+    def arguments(self):
+        self.handed_over += 1
+        return self.call
 
 
-def job(program, entry="f", args=(), kwargs=None):
-    return {"mode": "call", "program": program, "entry": entry, "args": list(args), "kwargs": kwargs or {}}
+def run(program, host, entry="f", rng_seed=None):
+    return child.run_job(job(program, entry, rng_seed), host, host.arguments)
 
 
-def test_run_job_ok():
-    assert worker.run_job(job("def f(a, b=2):\n    return a * b\n", args=[3]), NullChannel()) == {"result": 6}
+@pytest.fixture(autouse=True)
+def restore_generators():
+    """run_job seeds and patches this process's generators: put them back afterwards."""
+    import random
+
+    import numpy as np
+
+    state, np_state, default_rng = random.getstate(), np.random.get_state(), np.random.default_rng
+    yield
+    random.setstate(state)
+    np.random.set_state(np_state)
+    np.random.default_rng = default_rng
+
+
+def job(program, entry="f", rng_seed=None):
+    return {"mode": "call", "program": program, "entry": entry, "rng_seed": rng_seed}
+
+
+def test_run_job_gets_its_arguments_after_the_module():
+    host = FakeHost([3])
+    assert run("def f(a, b=2):\n    return a * b\n", host) == {"result": 6}
+    assert host.handed_over == 1 and host.sent == []
+
+
+def test_module_errors_come_before_the_arguments():
+    host = FakeHost()
+    assert run("raise ValueError('at import')\n", host)["error"]["type"] == "ValueError"
+    assert run("def g():\n    pass\n", host)["error"]["kind"] == "missing_entry_point"
+    assert host.handed_over == 0
+
+
+def test_module_draws_are_fixed_and_the_calls_follow_its_seed():
+    import random
+
+    import numpy as np
+
+    body = ("import random\nimport numpy as np\nAT_IMPORT = random.random()\n"
+            "def f():\n    return [AT_IMPORT, random.random(), float(np.random.random()),\n"
+            "            float(np.random.default_rng().random()), float(np.random.default_rng().random())]\n")
+
+    def in_a_fresh_child(seed):
+        child.prepare_generators()  # what every child inherits from the fork-server
+        return run(body, FakeHost(), rng_seed=seed)["result"]
+
+    first, again, other = in_a_fresh_child(7), in_a_fresh_child(7), in_a_fresh_child(8)
+    assert first == again and first[0] == other[0] == random.Random(child.MODULE_SEED).random()
+    assert first[1:] == [random.Random(7).random(), np.random.RandomState(7).random(),
+                         np.random.Generator(np.random.PCG64([7, 0])).random(),
+                         np.random.Generator(np.random.PCG64([7, 1])).random()]
+    assert all(a != b for a, b in zip(first[1:], other[1:]))
 
 
 @pytest.mark.parametrize("program, entry, kind", [
@@ -33,13 +95,13 @@ def test_run_job_ok():
     ("raise ValueError('at import')\n", "f", "exception"),
 ])
 def test_run_job_errors(program, entry, kind):
-    reply = worker.run_job(job(program, entry), NullChannel())
+    reply = run(program, FakeHost(), entry)
     assert reply["error"]["kind"] == kind
 
 
 def test_channel_requests_are_thread_safe():
     host_end, child_end = socket.socketpair()
-    channel = worker.Channel(child_end.fileno(), 1 << 20, 1 << 20)
+    channel = child.Channel(child_end.fileno(), 1 << 20, 1 << 20)
     reader = protocol.FrameReader(1 << 20)
 
     def fake_host():
@@ -60,7 +122,7 @@ def test_channel_requests_are_thread_safe():
     def ask(n):
         try:
             results[n] = channel.request("utility", "__call__", {"n": n})
-        except worker.BudgetExceeded:
+        except child.BudgetExceeded:
             results[n] = "budget"
 
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(16)]
@@ -81,7 +143,7 @@ def _in_filtered_child(action) -> int:
     from selftaught.sandbox import isolation
 
     settings = isolation.library_names()
-    compiled = worker.CompiledFilter(worker.build_filter(settings, os.getpid()), settings["libc"])
+    compiled = syscall_filter.CompiledFilter(syscall_filter.build_filter(settings, os.getpid()), settings["libc"])
     pid = os.fork()
     if pid == 0:
         try:
@@ -134,7 +196,7 @@ def test_compiled_filter_kills_forbidden_calls_only(action, killed):
 def test_denylist_covers_the_issue():
     for name in ("ptrace", "process_vm_readv", "mount", "unshare", "setns", "bpf", "keyctl",
                  "userfaultfd", "io_uring_setup", "fork", "vfork", "execve", "tkill"):
-        assert name in worker.DENIED_SYSCALLS
+        assert name in syscall_filter.DENIED_SYSCALLS
 
 
 def test_audit_hook_flags_writes_outside_scratch_only(tmp_path):
@@ -144,7 +206,7 @@ def test_audit_hook_flags_writes_outside_scratch_only(tmp_path):
         def send_quiet(self, message):
             sent.append(message)
 
-    hook = worker._audit_hook(Recorder(), str(tmp_path))
+    hook = child._audit_hook(Recorder(), str(tmp_path))
     hook("open", (str(tmp_path / "ok.txt"), "w", 0))
     hook("open", ("/etc/passwd", "r", 0))
     assert sent == []

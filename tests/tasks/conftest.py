@@ -12,14 +12,14 @@ FAILED_STATUSES = sorted(STATUSES - {"ok"})
 @pytest.fixture
 def ok():
     """ok(value): the Outcome of a call that returned `value`."""
-    return lambda value: Outcome("ok", value=value, wall_time_s=0.01)
+    return lambda value: Outcome("ok", value=value, wall_time_s=0.01, cpu_time_s=0.01)
 
 
 @pytest.fixture(params=FAILED_STATUSES)
 def failed(request):
     """failed(value): an Outcome that did not succeed; it carries `value` to show the
     scorer looks at the status, not just the value."""
-    return lambda value: Outcome(request.param, value=value, wall_time_s=0.01)
+    return lambda value: Outcome(request.param, value=value, wall_time_s=0.01, cpu_time_s=0.01)
 
 
 def entry_point_arity(task) -> int | None:

@@ -41,6 +41,8 @@ def _edit(path, old, new):
         (("seed.py", "return n", "return n +"), "seed.py:3: the seed program does not parse"),
         (("scorer.py", "def arguments(instance):", "def args(instance):"), "missing function(s) arguments"),
         (("scorer.py", "import math", "import not_a_module_xyz"), "scorer.py failed to import: ModuleNotFoundError"),
+        (("task.toml", "memory_limit_mb = 256", "memory_limit_mb = 256\nmodule_time_limit_s = 0"),
+         "field `module_time_limit_s` = 0 is invalid"),
         (("task.toml", "name =", "name ="), None),
     ],
 )
@@ -76,3 +78,9 @@ def test_bad_toml_and_non_utf8(task_dir):
     (task_dir / "task.toml").write_text("name = ")
     with pytest.raises(ConfigError, match="task.toml is not valid TOML"):
         load_task(task_dir)
+
+
+def test_module_time_limit_defaults_to_one_second_and_can_be_set(task_dir):
+    assert load_task(task_dir).module_time_limit_s == 1.0
+    _edit(task_dir / "task.toml", "memory_limit_mb = 256", "memory_limit_mb = 256\nmodule_time_limit_s = 3")
+    assert load_task(task_dir).module_time_limit_s == 3.0

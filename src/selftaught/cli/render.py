@@ -81,10 +81,10 @@ def evaluation_table(result: "Evaluation") -> Table:
     table = Table(title=f"{result.task} ({result.split}): score {result.score:.3f} over {len(result.instances)} "
                         f"instances ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))})"
                         + (" [red]WITHOUT SANDBOX[/]" if result.unsafe else ""))
-    for column in ("instance", "seed", "status", "score", "time", "problem"):
+    for column in ("instance", "status", "score", "call CPU", "wall", "problem"):
         table.add_column(column)
     for i in result.instances:
         problem = (i.diagnostics.strip().splitlines() or [""])[-1][:80]
-        table.add_row(str(i.index), str(i.seed), i.status, f"{i.score:.3f}", f"{i.wall_time_s * 1000:.1f} ms",
-                      escape(problem))
+        table.add_row(str(i.index), i.status, f"{i.score:.3f}", f"{i.cpu_time_s * 1000:.1f} ms",
+                      f"{i.wall_time_s * 1000:.1f} ms", escape(problem))
     return table

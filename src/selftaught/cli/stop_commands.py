@@ -22,6 +22,10 @@ from selftaught.settings import RunSettings
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where new run directories go.")]
 Resume = Annotated[Optional[Path], typer.Option(
     "--resume", help="Continue this run directory after Ctrl-C or kill -9; finished work is not redone.")]
+SecretFile = Annotated[Optional[Path], typer.Option(
+    "--instance-secret",
+    help="File holding the hex key that hidden instances derive from (e.g. a run's instance_secret), "
+         "to score on that run's instances [default: this user's secret, created on first use].")]
 Unsafe = Annotated[bool, typer.Option(
     "--unsafe-no-sandbox",
     help="Run LM-written code WITHOUT isolation (for machines lacking user namespaces). Printed loudly and "
@@ -80,6 +84,7 @@ def evaluate(
     split: Annotated[str, typer.Option(help="Which instances: val (used for selection) or test (held out).")] = "val",
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object: score and per-instance outcomes.")] = False,
     slots: Annotated[int, typer.Option(help="Parallel sandbox workers.")] = 2,
+    instance_secret: SecretFile = None,
     unsafe: Unsafe = False,
 ) -> None:
     """Score one program on one task, each instance in the sandbox.
@@ -106,7 +111,7 @@ def evaluate(
     loaded.split(split)
     with console.status(f"evaluating {program} on {loaded.name} ({split})"), \
             SandboxPool(SandboxConfig(slots=slots, unsafe=unsafe)) as pool:
-        result = evaluate_program(loaded, source, split, pool)
+        result = evaluate_program(loaded, source, split, pool, secret=_secret(instance_secret))
     if json_output:
         typer.echo(json.dumps(result.to_json()))
         return
@@ -115,14 +120,21 @@ def evaluate(
 
 
 
+def _secret(path: Path | None):
+    from selftaught.tasks.secret import read_secret
+
+    return read_secret(path) if path is not None else None
+
+
 def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, settings: RunSettings,
-           unsafe: bool, **record: object):
-    """A new run directory, or the one being resumed (whose saved settings then win)."""
+           unsafe: bool, secret_file: Path | None = None, **record: object):
+    """A new run directory, or the one being resumed (whose saved settings and instance secret
+    then win)."""
     from selftaught.runs.rundir import RunDir
     from selftaught.stop import lm_config_from_record, run_record
 
     if resume is None:
-        run = RunDir.create(runs_dir, command, run_record(lm, settings, unsafe, **record))
+        run = RunDir.create(runs_dir, command, run_record(lm, settings, unsafe, **record), _secret(secret_file))
         console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
         return run, lm, settings, unsafe
     run = RunDir.resume(resume, command)
@@ -149,6 +161,7 @@ def improve(
                            "[default: the paper's seed improver].")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
+    instance_secret: SecretFile = None,
     unsafe: Unsafe = False,
 ) -> None:
     """Improve a task's seed program with an improver (step 6 of the STOP recipe).
@@ -173,7 +186,7 @@ def improve(
     if resume is None:
         source = seed_improver() if improver is None else load_improver(improver)
         loaded = load_task(task)  # fail on a bad task before creating a run directory
-        run, lm, settings, unsafe = _start("improve", None, runs_dir, lm, settings, unsafe,
+        run, lm, settings, unsafe = _start("improve", None, runs_dir, lm, settings, unsafe, instance_secret,
                                            task=_task_ref(task), improver=program_id(source))
         run.save_program(source)
     else:
@@ -217,6 +230,7 @@ def self_improve(
                                 "(report such a run as its own arm).")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
+    instance_secret: SecretFile = None,
     unsafe: Unsafe = False,
 ) -> None:
     """Improve the improver: I_t = I_{t-1}(û, I_{t-1}, L), starting from the paper's seed improver.
@@ -249,7 +263,7 @@ def self_improve(
     first = seed_improver() if seed is None else load_improver(seed)
     if resume is None:
         tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
-    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe,
+    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe, instance_secret,
                                        tasks=[_task_ref(name) for name in task], seed_improver=program_id(first))
     if resume is None:
         run.save_program(first)
@@ -307,6 +321,7 @@ def transfer(
         "--tasks", help="Comma-separated held-out tasks.")] = DEFAULT_TRANSFER,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
+    instance_secret: SecretFile = None,
     unsafe: Unsafe = False,
 ) -> None:
     """Evaluate the seed improver and every improved I_t on held-out tasks (the paper's Table 1).
@@ -329,7 +344,7 @@ def transfer(
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if resume is None:
         improver_files(source), [load_task(name) for name in names]  # fail before creating a run directory
-    run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe,
+    run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe, instance_secret,
                                        source=str(source.resolve()) if source else None,
                                        tasks=[_task_ref(name) for name in names])
     labelled = labelled_improvers(Path(run.settings["source"]))

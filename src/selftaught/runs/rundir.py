@@ -1,6 +1,8 @@
 """A run directory holds everything a run did:
 
     config.json     the command, its settings, versions, and whether the sandbox was off
+    instance_secret the key hidden instances derive from (tasks/secret.py); never sent into
+                    a sandbox, kept so that the run can be resumed and re-scored
     events.jsonl    the journal (see journal.py)
     usage.jsonl     one line per language-model call
     programs/       every program and improver seen, content-addressed (<id>.py)
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import platform
@@ -21,6 +24,7 @@ from typing import Any
 from selftaught import __version__
 from selftaught.errors import ConfigError
 from selftaught.runs.journal import Journal
+from selftaught.tasks.secret import InstanceSecret, create_run_secret, load_run_secret
 from selftaught.ids import program_id
 
 
@@ -35,8 +39,14 @@ class RunDir:
     def usage_log(self) -> Path:
         return self.path / "usage.jsonl"
 
+    @functools.cached_property
+    def instance_secret(self) -> InstanceSecret:
+        return load_run_secret(self.path)
+
     @classmethod
-    def create(cls, root: Path, command: str, settings: dict[str, Any]) -> "RunDir":
+    def create(cls, root: Path, command: str, settings: dict[str, Any],
+               instance_secret: InstanceSecret | None = None) -> "RunDir":
+        """A new run directory; its instance secret is `instance_secret`, or a copy of this user's."""
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = root / f"{stamp}-{command}"
         suffix = 1
@@ -44,6 +54,7 @@ class RunDir:
             suffix += 1
             path = root / f"{stamp}-{command}-{suffix}"
         path.mkdir(parents=True)
+        create_run_secret(path, instance_secret)
         config = {"command": command, "settings": settings, "selftaught": __version__,
                   "python": platform.python_version(), "created": _dt.datetime.now().isoformat()}
         (path / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n")

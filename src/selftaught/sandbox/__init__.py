@@ -9,11 +9,12 @@
         else:
             print(outcome.status, outcome.diagnostics)
 
-Modules: host (SandboxPool: the trusted API), slot (one sandboxed fork-server and the
-per-run conversation), worker (the runtime inside the sandbox, stdlib only), protocol
-(frames and the value codec, shared by both sides), isolation (bwrap argv, uids, prctl),
-telemetry (static flags, exit-status names), outcome, config, evaluate (`selftaught
-evaluate`).
+Modules: host (SandboxPool: the trusted API), slot (one sandboxed fork-server) and
+conversation (one run's frames with it), worker (the fork-server inside the sandbox, stdlib
+only), child (the per-program child: module, then the timed call), syscall_filter (the
+seccomp rules), protocol (frames and the value codec, shared by both sides), isolation
+(bwrap argv, uids, prctl), telemetry (static flags, exit-status names), outcome, config.
+Scoring a program on a task's instances is selftaught.utility.evaluate.
 """
 
 from selftaught.sandbox.config import SandboxConfig

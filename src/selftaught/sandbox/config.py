@@ -41,6 +41,10 @@ class SandboxConfig:
     stderr_tail_bytes: int = 4096  # how much of a program's stdout/stderr is kept
     start_timeout_s: float = 20.0
     kill_grace_s: float = 1.0  # wait this long for the fork-server to kill a child
+    # A call's limit is CPU time; the wall clock only catches programs that sleep or block,
+    # at wall_factor * limit + wall_slack_s, loose enough for a loaded machine.
+    wall_factor: float = 3.0
+    wall_slack_s: float = 0.5
 
     def __post_init__(self) -> None:
         from selftaught.errors import ConfigError
@@ -49,3 +53,10 @@ class SandboxConfig:
             raise ConfigError(f"slots must be at least 1, got {self.slots}", "set slots >= 1")
         if self.recycle_after < 1:
             raise ConfigError("recycle_after must be at least 1", "set recycle_after >= 1")
+        if self.wall_factor < 1 or self.wall_slack_s < 0:
+            raise ConfigError(f"wall_factor {self.wall_factor} / wall_slack_s {self.wall_slack_s} would "
+                              "cut a CPU-bound program short", "set wall_factor >= 1 and wall_slack_s >= 0")
+
+    def wall_backstop(self, cpu_limit_s: float) -> float:
+        """Wall-clock seconds after which a phase limited to `cpu_limit_s` of CPU is killed."""
+        return self.wall_factor * cpu_limit_s + self.wall_slack_s

@@ -1,12 +1,15 @@
 """The trusted side: a pool of sandboxed fork-servers and the per-call protocol.
 
 The host never imports or executes program text. It ships the text into a sandbox, sends
-the inputs, measures wall time itself, answers proxy requests (LM, utility) under budgets
-it alone enforces, and turns whatever comes back into an Outcome after checking every type.
+the inputs only once the fork-server has started the child's CPU clock, answers proxy
+requests (LM, utility) under budgets it alone enforces, and turns whatever comes back into
+an Outcome after checking every type. A call's time is the CPU time of the entry-point call
+as the kernel counts it, read by the fork-server; the program cannot forge it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import sys
@@ -14,6 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,8 @@ from selftaught.errors import SelftaughtError
 from selftaught.sandbox import isolation, protocol, telemetry
 from selftaught.sandbox.config import SandboxConfig
 from selftaught.sandbox.outcome import Outcome, Telemetry
-from selftaught.sandbox.slot import RawRun, Slot
+from selftaught.sandbox.conversation import RawRun, WallLimits
+from selftaught.sandbox.slot import Slot
 
 LmHandler = Callable[[str, dict], Any]
 UtilityHandler = Callable[[str], float]
@@ -31,19 +36,29 @@ _UNSAFE_BANNER = (
 )
 
 
+_SHIPPED = ("protocol", "syscall_filter", "child", "worker")  # in import order; worker last
+
+
 def _boot_source() -> str:
-    """The -c program: load protocol.py and worker.py from text, start the fork-server."""
+    """The -c program: load the in-sandbox modules from text, start the fork-server."""
     here = Path(__file__).parent
-    protocol_src = (here / "protocol.py").read_text()
-    worker_src = (here / "worker.py").read_text()
+    loads = "".join(f"_load('sbx_{name}', {(here / f'{name}.py').read_text()!r})\n" for name in _SHIPPED)
     return (
         "import sys, types, json\n"
         "def _load(name, src):\n"
         "    mod = types.ModuleType(name); sys.modules[name] = mod\n"
         "    exec(compile(src, '<' + name + '>', 'exec'), mod.__dict__); return mod\n"
-        f"_load('sbx_protocol', {protocol_src!r})\n"
-        f"_load('sbx_worker', {worker_src!r}).main(json.loads(sys.argv[1]))\n"
+        f"{loads}"
+        "sys.modules['sbx_worker'].main(json.loads(sys.argv[1]))\n"
     )
+
+
+@dataclass(frozen=True)
+class CpuLimits:
+    """CPU seconds allowed to executing the module and to the call (None: not limited)."""
+
+    module_s: float | None = None
+    call_s: float | None = None
 
 
 class SandboxPool:
@@ -136,6 +151,7 @@ class SandboxPool:
         if os.geteuid() == 0:  # bwrap runs as the slot uid: it must be able to reach these
             bwrap, binds = self._stage(bwrap, binds)
         prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, isolation.ro_bind_args(binds))
+        prefix += ["--setenv", "PYTHONHASHSEED", "0"]  # same str hashes in every fork-server (see Slot)
         settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH,
                         extra_paths=[isolation.SANDBOX_SITE])
         return {"prefix": prefix, "boot": _boot_source(), "settings": settings}
@@ -178,19 +194,35 @@ class SandboxPool:
 
     def call(self, program_text: str | bytes, entry_point: str, args: Sequence[Any] = (),
              kwargs: Mapping[str, Any] | None = None, time_limit_s: float = 2.0,
-             memory_limit_mb: int = 512) -> Outcome:
-        """Run `entry_point(*args, **kwargs)` of the program in a sandbox."""
+             memory_limit_mb: int = 512, *, module_time_limit_s: float = 1.0, rng_seed: int = 0) -> Outcome:
+        """Run `entry_point(*args, **kwargs)` of the program in a sandbox.
+
+        time_limit_s is CPU time of the call itself (every thread, from the hand-over of the
+        arguments to the answer), as the kernel counts it; executing the module is limited
+        separately, to module_time_limit_s of CPU time. Each phase also has a wall-clock
+        backstop (SandboxConfig.wall_backstop) for programs that sleep. Module-level code
+        draws random numbers from a fixed state; `random` and numpy's generators are seeded
+        with rng_seed just before the call.
+        """
         text, flags = _program_text(program_text)
         if text is None:
             return self._judge_invalid_text(flags)
         try:
-            job = {"mode": "call", "program": text, "entry": entry_point,
-                   "args": protocol.to_wire(list(args)), "kwargs": protocol.to_wire(dict(kwargs or {}))}
+            call_frame = protocol.encode_frame({"args": protocol.to_wire(list(args)),
+                                                "kwargs": protocol.to_wire(dict(kwargs or {}))},
+                                               self.config.max_frame_bytes)
         except protocol.ProtocolError as exc:
             raise SelftaughtError(f"cannot send these arguments into the sandbox: {exc}",
                                   "pass only JSON-like data and numpy arrays") from None
-        raw = self._run(job, time_limit_s, memory_limit_mb, None)
-        return self._judge(raw, flags)
+        job = {"mode": "call", "program": text, "entry": entry_point, "rng_seed": int(rng_seed)}
+        cpu = CpuLimits(float(module_time_limit_s), float(time_limit_s))
+        wall = WallLimits(self.config.wall_backstop(cpu.module_s), self.config.wall_backstop(cpu.call_s))
+        arguments_fd = _memfd(call_frame)
+        try:
+            raw = self._run(job, memory_limit_mb, cpu, wall, None, arguments_fd)
+        finally:
+            os.close(arguments_fd)
+        return self._judge(raw, flags, cpu)
 
     def run_improver(self, improver_text: str | bytes, initial_solution: str,
                      utility_handler: UtilityHandler, utility_description: str,
@@ -220,8 +252,8 @@ class SandboxPool:
                "utility_attributes": protocol.to_wire(utility_attrs),
                "lm_attributes": protocol.to_wire(dict(lm_attributes or {}))}
         handlers = {"utility": utility_handler, "lm": lm_handler}
-        raw = self._run(job, time_limit_s, memory_limit_mb, handlers)
-        outcome = self._judge(raw, flags)
+        raw = self._run(job, memory_limit_mb, CpuLimits(), WallLimits(time_limit_s), handlers)
+        outcome = self._judge(raw, flags, CpuLimits())
         if outcome.ok and type(outcome.value) is not str:
             return _replace(outcome, status="bad_output", value=None,
                             diagnostics=f"an improver must return a string, got {type(outcome.value).__name__}")
@@ -229,13 +261,19 @@ class SandboxPool:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _run(self, job: dict, time_limit_s: float, memory_limit_mb: int, handlers) -> RawRun:
+    def _run(self, job: dict, memory_limit_mb: int, cpu: CpuLimits, wall: WallLimits, handlers,
+             arguments_fd: int | None = None) -> RawRun:
         if not self._all:
             raise SelftaughtError("the sandbox pool is not started", "use `with SandboxPool(config) as pool:`")
         config = self.config
+        longest = wall.first_phase_s if cpu.call_s is None else (cpu.module_s or 0.0) + cpu.call_s
         limits = {
             "as_bytes": int(memory_limit_mb) << 20,
-            "cpu_s": int(time_limit_s) + 2,  # backstop; the host's wall clock is the real limit
+            "cpu_s": int(longest) + 2,  # a last resort behind the fork-server and the wall clock
+            "module_cpu_s": cpu.module_s,
+            "call_cpu_s": cpu.call_s,
+            "module_wall_s": wall.first_phase_s if wall.call_s is not None else None,
+            "call_wall_s": wall.call_s,
             "fsize_bytes": config.max_file_bytes,
             "nofile": config.max_open_files,
             "nproc": None if config.unsafe else self._nproc_base + config.max_threads,
@@ -244,19 +282,21 @@ class SandboxPool:
         }
         slot = self._slots.get()
         try:
-            return slot.execute(job, limits, time_limit_s, handlers)
+            return slot.execute(job, limits, wall, handlers, arguments_fd)
         finally:
             self._slots.put(slot)
 
-    def _judge(self, raw: RawRun, flags: tuple[str, ...]) -> Outcome:
+    def _judge(self, raw: RawRun, flags: tuple[str, ...], cpu: CpuLimits) -> Outcome:
         status, value, diagnostics, blocked = "crash", None, "", None
-        if raw.result is not None and not raw.timed_out:
+        overrun = _overrun(raw, cpu)
+        call_cpu_s = raw.cpu_s - raw.clock_s if raw.cpu_s is not None and raw.clock_s is not None else None
+        if overrun:
+            status, diagnostics = "timeout", overrun
+        elif raw.result is not None:
             try:
                 value, status = protocol.from_wire(raw.result.get("result")), "ok"
             except (protocol.ProtocolError, ValueError, TypeError) as exc:
                 status, diagnostics = "bad_output", f"result failed type checks: {exc}"
-        elif raw.timed_out:
-            status, diagnostics = "timeout", "wall-clock time limit exceeded; killed by the host"
         elif raw.protocol_error:
             status, diagnostics = "bad_output", raw.protocol_error
         elif raw.error is not None:
@@ -270,7 +310,8 @@ class SandboxPool:
         if raw.handler_errors:
             diagnostics += " | host handler errors: " + "; ".join(raw.handler_errors[:5])
         return Outcome(
-            status=status, value=value, wall_time_s=raw.wall_time_s, diagnostics=diagnostics,
+            status=status, value=value, wall_time_s=raw.wall_time_s,
+            cpu_time_s=call_cpu_s if call_cpu_s is not None else (raw.cpu_s or 0.0), diagnostics=diagnostics,
             output_tail=raw.output.decode("utf-8", "replace"),
             telemetry=Telemetry(static_flags=flags, runtime_events=tuple(raw.events), blocked=blocked),
             unsafe=self.config.unsafe,
@@ -279,6 +320,38 @@ class SandboxPool:
     def _judge_invalid_text(self, flags: tuple[str, ...]) -> Outcome:
         return Outcome(status="syntax_error", diagnostics="program text is not valid UTF-8",
                        telemetry=Telemetry(static_flags=flags), unsafe=self.config.unsafe)
+
+
+def _overrun(raw: RawRun, cpu: CpuLimits) -> str:
+    """Why the run counts as a timeout ("" if it does not), from the fork-server's clock
+    readings first: a result that arrives over the limit is still over it."""
+    module_cpu_s = raw.clock_s if raw.clock_s is not None else raw.cpu_s
+    if cpu.module_s is not None and module_cpu_s is not None and module_cpu_s > cpu.module_s:
+        return (f"executing the module took {module_cpu_s:.3f} s of CPU time, over its "
+                f"{cpu.module_s:g} s limit")
+    if cpu.call_s is not None and raw.cpu_s is not None and raw.clock_s is not None \
+            and raw.cpu_s - raw.clock_s > cpu.call_s:
+        return f"the call took {raw.cpu_s - raw.clock_s:.3f} s of CPU time, over its {cpu.call_s:g} s limit"
+    if raw.over == "call_wall":
+        return "the call ran past its wall-clock backstop (sleeping or blocked)"
+    if raw.over == "module_wall":
+        return "executing the module ran past its wall-clock backstop (sleeping or blocked)"
+    if raw.wall_timeout:
+        return "wall-clock time limit exceeded; killed by the host"
+    return ""
+
+
+def _memfd(data: bytes) -> int:
+    """An anonymous file holding `data`: the fork-server passes it on without reading it."""
+    fd = os.memfd_create("selftaught-arguments", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _judge_error(error: dict) -> tuple[str, str]:
@@ -312,6 +385,4 @@ def _program_text(program: str | bytes) -> tuple[str | None, tuple[str, ...]]:
 
 
 def _replace(outcome: Outcome, **changes: Any) -> Outcome:
-    import dataclasses
-
     return dataclasses.replace(outcome, **changes)

@@ -29,13 +29,18 @@ class Telemetry:
 class Outcome:
     """Result of one call. `value` is set only when status == "ok".
 
-    wall_time_s is measured by the host from sending the job to the result frame.
+    cpu_time_s: CPU time of the entry-point call (every thread, from the hand-over of the
+    arguments to the answer, decoding and encoding included), read from the kernel by the
+    fork-server; time limits and speed terms use it. For an improver, the whole run's.
+    wall_time_s: wall clock of the call (the fork-server's, same span), or of the run as
+    the host saw it; informational, it moves with the machine's load.
     unsafe is True when the call ran without isolation (--unsafe-no-sandbox).
     """
 
     status: str
     value: Any = None
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0
     diagnostics: str = ""
     output_tail: str = ""
     telemetry: Telemetry = field(default_factory=Telemetry)
@@ -54,6 +59,7 @@ class Outcome:
         data = {
             "status": self.status,
             "wall_time_s": round(self.wall_time_s, 6),
+            "cpu_time_s": round(self.cpu_time_s, 6),
             "diagnostics": self.diagnostics,
             "static_flags": list(self.telemetry.static_flags),
             "runtime_events": list(self.telemetry.runtime_events),

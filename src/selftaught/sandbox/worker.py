@@ -1,71 +1,44 @@
-"""The runtime that runs *inside* the sandbox: a fork-server and the per-program child.
+"""The runtime that runs *inside* the sandbox: the fork-server.
 
 Stdlib only (plus pyseccomp and, optionally, numpy, both bind-mounted read-only). The host
-ships this file and protocol.py into the sandbox as source text, so nothing of the project
-is mounted there.
+ships this file, protocol.py, syscall_filter.py and child.py into the sandbox as source
+text, so nothing of the project is mounted there.
 
 Process layout inside one bwrap instance (one worker slot):
 
 * the fork-server ("zygote") imports everything once, builds the seccomp filter once, then
   waits on the control socket. For each program it receives two fresh descriptors from the
-  host (a data socket and a stdout/stderr pipe), forks, and reports the child's exit status;
-* the child drops into its own session, applies rlimits and seccomp, then talks to the host
-  directly over the data socket: it reads the job, runs the program, and writes one result
-  frame. Everything it says is untrusted data to the host.
+  host (a data socket, a stdout/stderr pipe and, for a call, a memfd holding the arguments),
+  forks, and supervises the child: it reads the child's CPU clock when the child is ready
+  (then hands it the arguments) and when it is done, enforces each phase's CPU limit and
+  wall-clock backstop, and reports the exit status with the clock readings;
+* the child (child.py) drops into its own session, applies rlimits and seccomp, then talks
+  to the host directly over the data socket. Everything it says is untrusted data to the
+  host, and nothing in it can be trusted once the program has run, which is why the
+  fork-server, not the child, measures the time of a call.
 """
 
 from __future__ import annotations
 
-import builtins
-import errno
 import gc
 import json
 import os
-import resource
 import select
 import shutil
 import signal
 import socket
 import sys
-import threading
-import traceback
+import time
 import types
 
-try:  # inside the sandbox the host registers the protocol source under this name
-    import sbx_protocol as protocol  # type: ignore[import-not-found]
+try:  # inside the sandbox the host registers the sources under these names
+    import sbx_child as child  # type: ignore[import-not-found]
+    import sbx_syscall_filter as syscall_filter  # type: ignore[import-not-found]
 except ImportError:  # imported on the host side (tests, docs)
-    from selftaught.sandbox import protocol
+    from selftaught.sandbox import child, syscall_filter
 
-CHILD_CHANNEL_FD = 4  # where the data socket lives in the child (fd 1/2 are the capture pipe)
-CLONE_THREAD = 0x00010000
-# Syscalls no candidate or improver needs. Namespaces already isolate most of these; the
-# filter is a second wall and makes attempts visible (the child dies with SIGSYS).
-DENIED_SYSCALLS = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
-    "unshare", "setns", "bpf", "keyctl", "add_key", "request_key", "userfaultfd",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open",
-    "fork", "vfork", "execve", "execveat", "tkill", "pidfd_open", "pidfd_send_signal",
-    "pidfd_getfd", "personality", "kexec_load", "init_module", "finit_module", "reboot",
-    "swapon", "swapoff", "acct", "quotactl",
-    # System V IPC and POSIX message queues outlive the process inside the slot's ipc
-    # namespace: a program could leave memory or messages behind for the next one.
-    "shmget", "shmat", "msgget", "msgsnd", "semget", "mq_open",
-    "migrate_pages", "move_pages",
-)
-# Audit events worth recording as telemetry (not a boundary: ctypes could remove the hook).
-AUDIT_EVENTS = frozenset(
-    [
-        "os.system", "os.exec", "os.spawn", "os.fork", "os.forkpty", "os.posix_spawn",
-        "subprocess.Popen", "pty.spawn", "ctypes.dlopen", "ctypes.dlsym",
-        "ctypes.call_function", "socket.__new__", "socket.connect", "socket.bind",
-        "os.kill", "os.killpg", "sys.settrace", "sys.setprofile", "os.remove",
-        "shutil.rmtree",
-    ]
-)
-
-
-# ---- fork-server ------------------------------------------------------------------------
+MIN_POLL_S = 0.002  # how often, at most, the CPU limit is checked near its end
+_CPUS = max(len(os.sched_getaffinity(0)), 1)  # a child's CPU time grows at most this fast
 
 
 def main(settings: dict) -> None:
@@ -85,10 +58,12 @@ def main(settings: dict) -> None:
             loaded.append(name)
         except Exception:  # optional modules (numpy) may be missing
             pass
+    child.prepare_generators()
     seccomp_filter, seccomp_error = None, None
     if settings.get("seccomp"):
         try:
-            seccomp_filter = CompiledFilter(build_filter(settings, os.getpid()), settings["libc"])
+            seccomp_filter = syscall_filter.CompiledFilter(
+                syscall_filter.build_filter(settings, os.getpid()), settings["libc"])
         except Exception as exc:  # fail closed: the host refuses to run without it
             seccomp_error = f"{type(exc).__name__}: {exc}"
     control.send(json.dumps({"hello": True, "preloaded": loaded, "seccomp": seccomp_filter is not None,
@@ -106,46 +81,167 @@ def main(settings: dict) -> None:
                 os.close(fd)
             return  # host closed the control socket: shut down
         request = json.loads(data)
-        if request.get("op") != "run" or len(fds) != 2:
+        if request.get("op") != "run" or len(fds) not in (2, 3):
             for fd in fds:
                 os.close(fd)
             continue
         _serve_one(control, request, fds, seccomp_filter, settings)
 
 
+class CpuClock:
+    """A child's CPU time as the kernel counts it: every thread, live or exited, readable
+    by its parent until the child is reaped, and beyond the child's reach.
+
+    The module phase runs from the fork to start(), the call from start() to stop() (or the
+    exit, if the child dies first); each phase has its own CPU limit (None: no limit, as for
+    improvers, which the host times by wall clock)."""
+
+    def __init__(self, pid: int, module_limit_s: float | None, call_limit_s: float | None) -> None:
+        self.clock_id = ((~pid) << 3) | 2  # CPUCLOCK_SCHED of process `pid` (clock_getcpuclockid(3))
+        self.module_limit_s, self.call_limit_s = module_limit_s, call_limit_s
+        self.started_at: float | None = None
+        self.stopped_at: float | None = None
+        self.cpus = _CPUS
+
+    def read(self) -> float:
+        return time.clock_gettime(self.clock_id)
+
+    def start(self) -> None:
+        self.started_at = self.read()
+
+    def stop(self) -> None:
+        self.stopped_at = self.read()
+
+    def next_check(self) -> float | None:
+        """Seconds before the current phase can reach its limit (0.0: it has); None: no limit."""
+        if self.started_at is None:
+            limit, used = self.module_limit_s, self.read()
+        else:
+            limit, used = self.call_limit_s, self.read() - self.started_at
+        if limit is None:
+            return None
+        if used > limit:
+            return 0.0
+        # CPU time grows at most `cpus` times as fast as the wall clock
+        return max((limit - used) / self.cpus, MIN_POLL_S)
+
+
+class Supervisor:
+    """Watches one child: hands it its arguments once its clock has started, ends it when it
+    is done or over a limit (CPU time, or the wall-clock backstop of its phase)."""
+
+    def __init__(self, pid: int, limits: dict, clock_sock: socket.socket | None, args_fd: int | None) -> None:
+        self.pid, self.clock_sock, self.args_fd = pid, clock_sock, args_fd
+        self.clock = CpuClock(pid, limits.get("module_cpu_s"), limits.get("call_cpu_s"))
+        self.walls = (limits.get("module_wall_s"), limits.get("call_wall_s"))
+        self.phase_began = time.monotonic()
+        self.call_wall_s: float | None = None
+        self.over: str | None = None  # the backstop that ended the child
+        self.killed = self.done = False
+
+    def timeout(self) -> float | None:
+        """How long select() may sleep; kills the child once a limit is reached."""
+        if self.killed:
+            return None
+        cpu_wait = self.clock.next_check()
+        wall = self.walls[1] if self.clock.started_at is not None else self.walls[0]
+        wall_wait = None if wall is None else self.phase_began + wall - time.monotonic()
+        if cpu_wait == 0.0:
+            self.kill()  # over its CPU limit; the host judges it from the readings
+        elif wall_wait is not None and wall_wait <= 0:
+            self.over = "call_wall" if self.clock.started_at is not None else "module_wall"
+            self.kill()
+        else:
+            waits = [w for w in (cpu_wait, wall_wait) if w is not None]
+            return min(waits) if waits else None
+        return None
+
+    def on_clock_message(self) -> bool:
+        """Act on the child's message; False once its end is closed (stop watching it)."""
+        try:
+            message = self.clock_sock.recv(16)
+        except OSError:
+            message = b""
+        if not message:
+            return False
+        if message == b"ready" and self.clock.started_at is None and not self.killed:
+            self.clock.start()
+            self.phase_began = time.monotonic()
+            try:
+                socket.send_fds(self.clock_sock, [b"go"], [self.args_fd])
+            except OSError:
+                pass
+        elif message == b"done" and not self.killed:
+            self.clock.stop()  # before the kill: the child waits for it, using no CPU
+            if self.clock.started_at is not None:
+                self.call_wall_s = time.monotonic() - self.phase_began
+            self.kill()
+            self.done = True
+        return True
+
+    def kill(self) -> None:
+        _kill(self.pid)
+        self.killed = True
+
+    def report(self, run_id: int, status: int, cpu_s: float) -> dict:
+        return {"exited": run_id, "status": status, "cpu_s": cpu_s, "clock_s": self.clock.started_at,
+                "call_wall_s": self.call_wall_s, "over": self.over}
+
+
 def _serve_one(control: socket.socket, request: dict, fds: list, seccomp_filter, settings) -> None:
-    run_id = request["id"]
+    run_id, limits = request["id"], request["limits"]
+    calling = len(fds) == 3  # a call brings the memfd holding its arguments
+    clock_parent, clock_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if calling else (None, None)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         try:
             control.close()
-            _child(fds[0], fds[1], request["limits"], seccomp_filter, settings)
+            if calling:
+                clock_parent.close()
+            child.run_child(fds[0], fds[1], clock_child.detach() if calling else None, limits,
+                            seccomp_filter, settings)
         finally:
             os._exit(70)
-    for fd in fds:
+    for fd in fds[:2]:
         os.close(fd)
-    control.send(json.dumps({"started": run_id, "pid": pid}).encode())
+    if calling:
+        clock_child.close()
+    watch = Supervisor(pid, limits, clock_parent, fds[2] if calling else None)
     pidfd = os.pidfd_open(pid)
     try:
+        sources = [control, pidfd] + ([clock_parent] if calling else [])
         while True:
-            ready, _, _ = select.select([control, pidfd], [], [])
+            ready, _, _ = select.select(sources, [], [], watch.timeout())
             if pidfd in ready:
                 break
+            if clock_parent is not None and clock_parent in ready and not watch.on_clock_message():
+                sources.remove(clock_parent)  # closed: it would read as ready forever
+            if watch.done:
+                break  # killed: waitid below returns as soon as it is gone
+            if control not in ready:
+                continue
             data = control.recv(65536)
             if not data:  # host is gone
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 sys.exit(0)
             if json.loads(data).get("op") == "kill":
-                _kill(pid)
+                watch.kill()
+        cpu_s = watch.clock.stopped_at
+        if cpu_s is None:  # it ended without saying it was done: its clock at the end
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # a zombie's clock still reads
+            cpu_s = watch.clock.read()
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(pidfd)
+        if calling:
+            clock_parent.close()
+            os.close(fds[2])
     # Report first, wipe second: the host can judge this run while the scratch is cleaned,
     # and the next request is only read after the wipe.
-    control.send(json.dumps({"exited": run_id, "status": status}).encode())
+    control.send(json.dumps(watch.report(run_id, status, cpu_s)).encode())
     _wipe_scratch(settings["scratch"])
 
 
@@ -180,315 +276,3 @@ def _set_dumpable_off(settings: dict) -> None:
 
     libc = ctypes.CDLL(settings.get("libc", "libc.so.6"), use_errno=True)
     libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-
-
-def build_filter(settings: dict, parent: int):
-    """The complete seccomp filter for this fork-server's children (a pyseccomp object).
-
-    Every rule is independent of the child's own pid, so it is compiled once (see
-    compile_filter) and each child only loads the finished BPF: ~10 us instead of ~1 ms.
-    """
-    import ctypes.util
-
-    # pyseccomp finds its libraries through ctypes.util.find_library, which would shell out
-    # to ldconfig; hand it the paths the host resolved instead.
-    known = {"c": settings["libc"], "seccomp": settings["libseccomp"]}
-    original = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: known.get(name) or original(name)
-    try:
-        import pyseccomp as sc
-    finally:
-        ctypes.util.find_library = original
-    filt = sc.SyscallFilter(sc.ALLOW)
-    # Syscalls of another ABI (i386 `int 0x80`) would bypass the x86-64 numbers: kill.
-    filt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
-    for name in DENIED_SYSCALLS:
-        try:
-            filt.add_rule(sc.KILL_PROCESS, name)
-        except (OSError, ValueError, RuntimeError):
-            pass  # syscall unknown to this libseccomp/arch: nothing to deny
-    # Threads are fine; a new process (fork-like clone) is not.
-    filt.add_rule(sc.KILL_PROCESS, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
-    # clone3 hides its flags behind a pointer; ENOSYS makes glibc fall back to clone.
-    filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    filt.add_rule(sc.KILL_PROCESS, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
-    _add_pid_rules(filt, sc, parent)
-    return filt
-
-
-def _add_pid_rules(filt, sc, parent: int) -> None:
-    """A child may signal, re-limit, renice or pin only itself.
-
-    Inside the pid namespace the only other processes are bwrap's pid 1 and the fork-server
-    (`parent`); a slot runs one child at a time. Negative pids (process groups, -1 = all)
-    are caught as values above 2**31 - 1. pid 0 means the caller (its own new session for
-    kill). Without these rules a program could make the *next* program in the slot fail.
-    """
-    targets = [("kill", 0), ("tgkill", 0), ("prlimit64", 0), ("sched_setaffinity", 0),
-               ("sched_setscheduler", 0), ("sched_setparam", 0), ("sched_setattr", 0),
-               ("setpriority", 1), ("ioprio_set", 1)]
-    for name, arg in targets:
-        for other in {1, parent}:
-            filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.EQ, other))
-        filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.GT, 0x7FFFFFFF))
-    filt.add_rule(sc.KILL_PROCESS, "setpriority", sc.Arg(0, sc.NE, 0))  # only PRIO_PROCESS
-    filt.add_rule(sc.KILL_PROCESS, "ioprio_set", sc.Arg(0, sc.NE, 1))  # only IOPRIO_WHO_PROCESS
-
-
-class CompiledFilter:
-    """A filter exported to BPF once; load() installs it in the calling process."""
-
-    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-
-    def __init__(self, filt, libc_name: str) -> None:
-        import ctypes
-
-        read_end, write_end = os.pipe()
-        try:
-            filt.export_bpf(_FdFile(write_end))
-            os.close(write_end)
-            write_end = -1
-            chunks = []
-            while chunk := os.read(read_end, 65536):
-                chunks.append(chunk)
-        finally:
-            os.close(read_end)
-            if write_end >= 0:
-                os.close(write_end)
-        program = b"".join(chunks)
-        if not program or len(program) % 8:
-            raise RuntimeError("libseccomp exported an empty or malformed BPF program")
-
-        class SockFprog(ctypes.Structure):
-            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-        self._buffer = ctypes.create_string_buffer(program, len(program))
-        self._prog = SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
-        self._libc = ctypes.CDLL(libc_name, use_errno=True)
-        self._ctypes = ctypes
-
-    def load(self) -> None:
-        libc, ctypes = self._libc, self._ctypes
-        if libc.prctl(self.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or libc.prctl(
-            self.PR_SET_SECCOMP, self.SECCOMP_MODE_FILTER, ctypes.byref(self._prog), 0, 0
-        ) != 0:
-            raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
-
-
-class _FdFile:
-    """pyseccomp's export_bpf wants an object with fileno()."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    def fileno(self) -> int:
-        return self._fd
-
-
-# ---- the child --------------------------------------------------------------------------
-
-
-def _child(channel_fd: int, capture_fd: int, limits: dict, seccomp_filter, settings) -> None:
-    os.setsid()
-    devnull = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(capture_fd, 1)
-    os.dup2(capture_fd, 2)
-    os.dup2(channel_fd, CHILD_CHANNEL_FD)
-    os.closerange(3, CHILD_CHANNEL_FD)
-    os.closerange(CHILD_CHANNEL_FD + 1, 1 << 16)
-    scratch = os.path.join(settings["scratch"], "work")
-    os.makedirs(scratch, exist_ok=True)
-    os.chdir(scratch)
-    _apply_rlimits(limits)
-    if "numpy.random" in sys.modules:  # a fork copies the RNG state: reseed like a fresh process
-        # (a 32-bit seed: 2 us, where seed() from full entropy costs ~150 us)
-        sys.modules["numpy.random"].seed(int.from_bytes(os.urandom(4), "little"))
-    if seccomp_filter is not None:
-        seccomp_filter.load()  # raises (and the child exits) rather than run unfiltered
-    channel = Channel(CHILD_CHANNEL_FD, limits["max_frame_bytes"], limits["max_result_bytes"])
-    sys.addaudithook(_audit_hook(channel, settings["scratch"]))
-    job = protocol.read_frame(CHILD_CHANNEL_FD, limits["max_frame_bytes"])
-    if job is None:
-        os._exit(0)
-    reply = run_job(job, channel)
-    try:
-        channel.send(reply)
-    except protocol.ProtocolError as exc:
-        channel.send({"error": {"kind": "bad_output", "message": str(exc)}})
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def _apply_rlimits(limits: dict) -> None:
-    for name, value in (
-        ("RLIMIT_AS", limits["as_bytes"]),
-        ("RLIMIT_CPU", limits["cpu_s"]),
-        ("RLIMIT_FSIZE", limits["fsize_bytes"]),
-        ("RLIMIT_NOFILE", limits["nofile"]),
-        ("RLIMIT_NPROC", limits["nproc"]),
-        ("RLIMIT_CORE", 0),
-    ):
-        if value is None:
-            continue
-        resource.setrlimit(getattr(resource, name), (value, value))
-
-
-def _audit_hook(channel: Channel, scratch: str):
-    seen: set = set()
-    scratch_root = scratch.rstrip("/") + "/"
-
-    def hook(event: str, args: tuple) -> None:
-        if event == "open" and len(args) >= 2 and isinstance(args[1], str) and args[1][:1] in "wax":
-            if not isinstance(args[0], (str, bytes)) or "write_outside_scratch" in seen:
-                return
-            path = os.path.abspath(os.fsdecode(args[0]))
-            if not path.startswith((scratch_root, "/dev/null")):
-                seen.add("write_outside_scratch")
-                channel.send_quiet({"event": "write_outside_scratch", "detail": path[:200]})
-            return
-        if event in AUDIT_EVENTS and event not in seen:
-            seen.add(event)
-            channel.send_quiet({"event": event, "detail": repr(args)[:200]})
-
-    return hook
-
-
-class Channel:
-    """The child's end of the data socket; thread-safe because improvers may use threads."""
-
-    def __init__(self, fd: int, max_frame_bytes: int, max_send_bytes: int) -> None:
-        self.fd = fd
-        self.max_frame_bytes = max_frame_bytes
-        self.max_send_bytes = max_send_bytes
-        self._write_lock = threading.RLock()  # audit hook may fire mid-send
-        self._pending: dict = {}
-        self._pending_lock = threading.Lock()
-        self._next_id = 0
-        self._reader = None
-
-    def send(self, message: dict) -> None:
-        frame = protocol.encode_frame(message, self.max_send_bytes)
-        with self._write_lock:
-            protocol.write_all(self.fd, frame)
-
-    def send_quiet(self, message: dict) -> None:
-        try:
-            self.send(message)
-        except Exception:
-            pass
-
-    def request(self, target: str, method: str, kwargs: dict):
-        """Ask the host to do something (LM call, utility call) and wait for its answer."""
-        with self._pending_lock:
-            if self._reader is None:
-                self._reader = threading.Thread(target=self._read_loop, daemon=True)
-                self._reader.start()
-            self._next_id += 1
-            request_id = self._next_id
-            slot = self._pending[request_id] = [threading.Event(), None]
-        self.send({"request": request_id, "target": target, "method": method,
-                   "kwargs": protocol.to_wire(kwargs)})
-        slot[0].wait()
-        reply = slot[1]
-        if reply is None:
-            raise RuntimeError("the host closed the connection")
-        if "error" in reply:
-            error = reply["error"]
-            kind = BudgetExceeded if error.get("type") == "BudgetExceeded" else HostError
-            raise kind(str(error.get("message", "")))
-        return protocol.from_wire(reply.get("value"))
-
-    def _read_loop(self) -> None:
-        while True:
-            try:
-                message = protocol.read_frame(self.fd, self.max_frame_bytes)
-            except (protocol.ProtocolError, OSError):
-                message = None  # host gone or garbage: wake every waiter
-            with self._pending_lock:
-                if message is None:
-                    for slot in self._pending.values():
-                        slot[0].set()
-                    return
-                slot = self._pending.pop(message.get("response"), None)
-            if slot is not None:
-                slot[1] = message
-                slot[0].set()
-
-
-# ---- running one job ----------------------------------------------------------------------
-
-
-class BudgetExceeded(Exception):
-    """Raised inside the sandbox when the host refuses an LM or utility call (budget)."""
-
-
-class HostError(Exception):
-    """The host's handler failed for a reason other than the budget."""
-
-
-def run_job(job: dict, channel: Channel) -> dict:
-    """Compile the program, find its entry point, call it; return the reply frame."""
-    source = job.get("program")
-    if type(source) is not str:
-        return {"error": {"kind": "bad_input", "message": "program text must be a string"}}
-    namespace = {"__name__": "candidate", "__builtins__": builtins}
-    try:
-        code = compile(source, "<candidate>", "exec")
-    except (SyntaxError, ValueError) as exc:
-        return {"error": {"kind": "syntax_error", "message": f"{type(exc).__name__}: {exc}"}}
-    try:
-        if job.get("mode") == "improve":
-            args, kwargs = _improver_args(job, channel, namespace), {}
-        else:
-            args = protocol.from_wire(job.get("args", []))
-            kwargs = protocol.from_wire(job.get("kwargs", {}))
-        exec(code, namespace)
-        entry = namespace.get(job.get("entry"))
-        if not callable(entry):
-            return {"error": {"kind": "missing_entry_point",
-                              "message": f"the program defines no callable {job.get('entry')!r}"}}
-        value = entry(*args, **kwargs)
-        return {"result": protocol.to_wire(value)}
-    except MemoryError:
-        return {"error": {"kind": "memory_error", "message": "MemoryError"}}
-    except protocol.ProtocolError as exc:
-        return {"error": {"kind": "bad_output", "message": str(exc)}}
-    except BaseException as exc:  # SystemExit, RecursionError, anything the program raised
-        tail = traceback.format_exc(limit=-8)[-2000:]
-        return {"error": {"kind": "exception", "type": type(exc).__name__,
-                          "message": str(exc)[:500], "traceback": tail}}
-
-
-def _improver_args(job: dict, channel: Channel, namespace: dict) -> list:
-    """Build the proxies an improver receives; both forward every call to the host."""
-    lm_attrs = protocol.from_wire(job.get("lm_attributes", {}))
-    utility_attrs = protocol.from_wire(job.get("utility_attributes", {}))
-
-    class LanguageModel:
-        """Proxy: every call is checked and counted by the host, whatever is set here."""
-
-        def __init__(self, *args, **kwargs):
-            self.__dict__.update(lm_attrs)
-
-        def prompt(self, expertise, message, n_responses=1, temperature=0.7, **kwargs):
-            return channel.request("lm", "prompt", dict(kwargs, expertise=expertise, message=message,
-                                                        n_responses=n_responses, temperature=temperature))
-
-        def batch_prompt(self, expertise, messages, temperature=0.7, **kwargs):
-            return channel.request("lm", "batch_prompt", dict(kwargs, expertise=expertise,
-                                                              messages=messages, temperature=temperature))
-
-    class Utility:
-        """Proxy: calling it asks the host to score a solution within the host's budget."""
-
-        def __init__(self, *args, **kwargs):
-            self.__dict__.update(utility_attrs)
-
-        def __call__(self, solution):
-            return channel.request("utility", "__call__", {"solution": solution})
-
-    namespace.update(BudgetExceeded=BudgetExceeded)
-    builtins.BudgetExceeded = BudgetExceeded  # the improver may catch it by name
-    return [job.get("initial_solution"), Utility(), LanguageModel()]

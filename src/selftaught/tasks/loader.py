@@ -50,6 +50,8 @@ def _load_dir(path: Path) -> Task:
                           "name the function the seed program defines, e.g. entry_point = \"algorithm\"")
     time_limit = f.get("time_limit_s", (int, float), check=lambda v: v > 0, hint="a positive number of seconds")
     memory = f.get("memory_limit_mb", int, check=lambda v: v >= 64, hint="at least 64 (numpy needs about 160)")
+    module_limit = f.get("module_time_limit_s", (int, float), check=lambda v: v > 0,
+                         hint="a positive number of CPU seconds", default=1.0)
     splits = _splits(meta.get("splits"), meta_file)
     seed_program = _text(path / "seed.py")
     try:
@@ -62,6 +64,7 @@ def _load_dir(path: Path) -> Task:
         time_limit_s=float(time_limit), memory_limit_mb=memory, splits=splits,
         seed_program=seed_program, utility_text=_text(path / "utility.txt").strip(),
         directory=path, scorer=_scorer(path / "scorer.py"), notes=str(meta.get("notes", "")),
+        module_time_limit_s=float(module_limit),
     )
 
 
@@ -69,7 +72,9 @@ class _Fields:
     def __init__(self, meta: dict, file: Path) -> None:
         self.meta, self.file = meta, file
 
-    def get(self, key: str, kind: type | tuple, check=None, hint: str = "") -> Any:
+    def get(self, key: str, kind: type | tuple, check=None, hint: str = "", default: Any = None) -> Any:
+        if key not in self.meta and default is not None:
+            return default
         if key not in self.meta:
             raise ConfigError(f"{self.file}: missing field `{key}`", f"add `{key} = ...` to {self.file.name}")
         value = self.meta[key]

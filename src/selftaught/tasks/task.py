@@ -11,11 +11,13 @@ scorer.py defines three functions and may define a fourth:
 
     make_instance(seed: int) -> instance          # any object; stays in the host
     arguments(instance) -> list                   # what the candidate's entry point receives
-    score(instance, outcome) -> float in [0, 1]   # outcome: sandbox Outcome (status, value, wall_time_s)
+    score(instance, outcome) -> float in [0, 1]   # outcome: sandbox Outcome (status, value, cpu_time_s)
     finalize(mean, scores, source) -> float       # optional: program-level terms (e.g. brevity)
 
-Instance i of a split is make_instance(split.seed + i): fixed seeds, so val and test are
-reproducible and disjoint.
+Instance i of a split is make_instance(s_i), s_i = a 64-bit HMAC of (task, split, split.seed,
+i) under the host's instance secret (secret.py): reproducible given the secret, disjoint
+between splits, and impossible for a program to regenerate. time_limit_s is CPU time of the
+entry-point call; executing the program's module has its own module_time_limit_s.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Sequence
+
+from selftaught.tasks.secret import InstanceSecret
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Task:
     directory: Path
     scorer: ModuleType  # trusted code of the task's author, loaded in the host
     notes: str = ""  # e.g. where the task deviates from the paper's reference code
+    module_time_limit_s: float = 1.0  # CPU time for executing the program's module, per instance
 
     def split(self, name: str) -> Split:
         from selftaught.errors import ConfigError
@@ -57,6 +62,11 @@ class Task:
             raise ConfigError(f"task {self.name!r} has no split {name!r}",
                               f"use one of: {', '.join(self.splits)}")
         return self.splits[name]
+
+    def instance_seeds(self, split: str, secret: InstanceSecret) -> list[int]:
+        """The hidden seeds of a split's instances, in order."""
+        chosen = self.split(split)
+        return [secret.instance_seed(self.name, chosen.name, chosen.seed, i) for i in range(chosen.instances)]
 
     def make_instance(self, seed: int) -> Any:
         return self.scorer.make_instance(seed)

@@ -1,4 +1,7 @@
-"""Trusted scorer of the Fibonacci example: correctness gates, then speed, then brevity."""
+"""Trusted scorer of the Fibonacci example: correctness gates, then speed, then brevity.
+
+Speed is the CPU time of the fib(n) call as the sandbox measures it (every thread; the
+module's own execution is not part of it), so load on the machine does not move it."""
 
 import math
 import random
@@ -23,7 +26,7 @@ def score(instance, outcome):
     # type() rather than isinstance: a bool or an int subclass with a rigged __eq__ is not an answer
     if not outcome.ok or type(outcome.value) is not int or outcome.value != instance["expected"]:
         return 0.0
-    seconds = max(outcome.wall_time_s, FASTEST_S)
+    seconds = max(outcome.cpu_time_s, FASTEST_S)
     speed = min(max(1 - math.log10(seconds / FASTEST_S) / DECADES, 0.0), 1.0)
     return 0.5 + 0.4 * speed
 

@@ -1,0 +1,248 @@
+"""One run, as the host sees it: the conversation with a child and its fork-server.
+
+The host sends the job to the child and waits for its answer and for the fork-server's
+exit report. For a call, the arguments travel separately (a memfd handed to the fork-server,
+which gives it to the child only once the child's CPU clock has started; see child.py), and
+the fork-server enforces the CPU limits and each phase's wall-clock backstop; the host's own
+deadline only catches a fork-server that stopped answering. For an improver, the host's
+deadline is the (wall-clock) limit. Nothing is judged here: RawRun records what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from selftaught.sandbox import protocol
+from selftaught.sandbox.config import SandboxConfig
+
+_MAX_REQUESTS = 10_000  # proxy requests per run; a flood would only grow the host's queue
+_EXIT_GRACE_S = 0.2  # a clean child exits right after its answer
+
+
+@dataclass(frozen=True)
+class WallLimits:
+    """Wall-clock limits, in seconds. An improver: `first_phase_s` is its limit. A call:
+    the backstops of the module phase and of the call phase, enforced by the fork-server."""
+
+    first_phase_s: float
+    call_s: float | None = None  # None: one phase, the host enforces first_phase_s
+
+    @property
+    def host_deadline_s(self) -> float:
+        """After this the host kills the run itself."""
+        if self.call_s is None:
+            return self.first_phase_s
+        return self.first_phase_s + self.call_s + 1.0  # the fork-server was due long before
+
+
+class RawRun:
+    """What one run produced, before it is judged."""
+
+    def __init__(self) -> None:
+        self.result: dict | None = None
+        self.error: dict | None = None
+        self.exit_status: int | None = None
+        self.wall_timeout = False  # the host's deadline ended the run
+        self.over: str | None = None  # the backstop with which the fork-server ended it
+        self.worker_died = False
+        self.worker_stderr = ""
+        self.protocol_error: str | None = None
+        self.events: list[str] = []
+        self.requests = 0
+        self.handler_errors: list[str] = []
+        self.output = bytearray()
+        self.wall_time_s = 0.0  # of the call (fork-server: arguments handed over to done), or the run
+        self.cpu_s: float | None = None  # the child's CPU clock when done or at exit (fork-server)
+        self.clock_s: float | None = None  # ...when the call started (None: it never did)
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.error is not None or self.protocol_error is not None
+
+
+class Conversation:
+    """Drives one run to the child's exit. Single-threaded except for proxy handlers."""
+
+    def __init__(self, config: SandboxConfig, control: socket.socket, run_id: int, sock: socket.socket,
+                 capture_r: int, handlers: Mapping[str, Callable] | None) -> None:
+        self.config, self.control, self.run_id = config, control, run_id
+        self.sock, self.capture_r, self.handlers = sock, capture_r, handlers
+        self.run = RawRun()
+        self.reader = protocol.FrameReader(config.max_frame_bytes)
+        self.send_lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=4) if handlers else None
+        self.selector = selectors.DefaultSelector()
+
+    def converse(self, job: dict, limits: WallLimits) -> RawRun:
+        run, config = self.run, self.config
+        self.sock.settimeout(max(limits.host_deadline_s, 1.0))  # bounds sendall()
+        started = time.perf_counter()
+        deadline = started + limits.host_deadline_s
+        kill_sent_at: float | None = None
+        try:
+            try:
+                self._send(protocol.encode_frame(job, config.max_frame_bytes))
+            except protocol.ProtocolError:
+                pass  # an oversized program: the child waits for a job until the backstop
+            self.selector.register(self.sock, selectors.EVENT_READ, "data")
+            self.selector.register(self.capture_r, selectors.EVENT_READ, "output")
+            self.selector.register(self.control, selectors.EVENT_READ, "control")
+            while run.exit_status is None:
+                now = time.perf_counter()
+                if run.finished and run.wall_time_s == 0.0:
+                    run.wall_time_s = now - started
+                    deadline = min(deadline, now + _EXIT_GRACE_S)
+                if kill_sent_at is None and now >= deadline:
+                    run.wall_timeout = not run.finished
+                    self._send_control({"op": "kill", "id": self.run_id})
+                    kill_sent_at = now
+                if kill_sent_at is not None and now - kill_sent_at > config.kill_grace_s:
+                    run.worker_died = True  # the fork-server did not answer: restart it
+                    break
+                wait = (kill_sent_at + config.kill_grace_s if kill_sent_at is not None else deadline) - now
+                for key, _ in self.selector.select(max(wait, 0.0)):
+                    if key.data == "output":
+                        self._read_output()
+                    elif key.data == "control":
+                        self._read_control()
+                        if run.worker_died:
+                            return run
+                    else:
+                        self._read_data()
+            if run.wall_time_s == 0.0:
+                run.wall_time_s = time.perf_counter() - started
+            self._drain_output()
+        finally:
+            self.selector.close()
+            if self.executor is not None:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+        return run
+
+    def _send(self, frame: bytes) -> None:
+        try:
+            self.sock.sendall(frame)
+        except OSError:
+            pass  # the child died or will not read: its exit status says why
+
+    def _send_control(self, message: dict) -> None:
+        try:
+            self.control.send(json.dumps(message).encode())
+        except OSError:
+            pass
+
+    def _read_output(self) -> None:
+        data = os.read(self.capture_r, 65536)
+        if not data:
+            self.selector.unregister(self.capture_r)
+            return
+        self.run.output += data
+        del self.run.output[: -self.config.stderr_tail_bytes]
+
+    def _drain_output(self) -> None:
+        os.set_blocking(self.capture_r, False)
+        try:
+            while data := os.read(self.capture_r, 65536):
+                self.run.output += data
+                del self.run.output[: -self.config.stderr_tail_bytes]
+        except (BlockingIOError, OSError):
+            pass
+
+    def _read_control(self) -> None:
+        run = self.run
+        try:
+            data = self.control.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            run.worker_died = True
+            return
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return
+        if type(message) is not dict:
+            return
+        if message.get("exited") == self.run_id and type(message.get("status")) is int:
+            run.cpu_s = _seconds(message.get("cpu_s"))
+            run.clock_s = _seconds(message.get("clock_s"))
+            call_wall_s = _seconds(message.get("call_wall_s"))
+            if call_wall_s is not None:
+                run.wall_time_s = call_wall_s
+            run.over = message.get("over") if message.get("over") in ("module_wall", "call_wall") else None
+            run.exit_status = message["status"]
+
+    def _read_data(self) -> None:
+        run = self.run
+        try:
+            data = self.sock.recv(1 << 20)
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(self.sock)
+            return
+        try:
+            frames = self.reader.feed(data)
+        except protocol.ProtocolError as exc:
+            run.protocol_error = str(exc)
+            self.selector.unregister(self.sock)
+            return
+        for frame in frames:
+            if "result" in frame or ("error" in frame and type(frame["error"]) is dict):
+                if "result" in frame:
+                    run.result = frame
+                else:
+                    run.error = frame["error"]
+                self.selector.unregister(self.sock)  # nothing after the answer counts
+                return
+            if type(frame.get("event")) is str and len(run.events) < 64:
+                run.events.append(frame["event"][:64])
+            elif "request" in frame and self.handlers:
+                run.requests += 1
+                if run.requests > _MAX_REQUESTS:  # a flood would only grow the host's queue
+                    run.protocol_error = f"more than {_MAX_REQUESTS} proxy requests in one run"
+                    self.selector.unregister(self.sock)
+                    return
+                self.executor.submit(_answer, frame, self.handlers, self.sock, self.send_lock, run,
+                                     self.config.max_frame_bytes)
+
+
+def _seconds(value: object) -> float | None:
+    """A CPU reading from the fork-server (trusted, but still checked like all input)."""
+    return float(value) if type(value) in (int, float) and value >= 0 else None
+
+
+def _answer(frame: dict, handlers, sock, send_lock, run: RawRun, max_bytes: int) -> None:
+    """Run one proxy request on the host and send the reply (in a handler thread)."""
+    request_id = frame.get("request")
+    try:
+        target, method = frame.get("target"), frame.get("method")
+        kwargs = protocol.from_wire(frame.get("kwargs", {}))
+        if target not in handlers or type(method) is not str or type(kwargs) is not dict:
+            raise ValueError(f"unknown request {target!r}.{method!r}")
+        if target == "utility":
+            solution = kwargs.get("solution")
+            if type(solution) is not str:
+                raise TypeError("utility(solution) needs the solution as a string")
+            value = handlers["utility"](solution)
+        else:
+            value = handlers[target](method, kwargs)
+        reply = {"response": request_id, "value": protocol.to_wire(value)}
+    except Exception as exc:  # BudgetExceeded included: it is re-raised inside the sandbox
+        message = getattr(exc, "problem", None) or str(exc)
+        reply = {"response": request_id, "error": {"type": type(exc).__name__, "message": message}}
+        if type(exc).__name__ != "BudgetExceeded":
+            run.handler_errors.append(f"{type(exc).__name__}: {message}"[:300])
+    try:
+        frame_bytes = protocol.encode_frame(reply, max_bytes)
+        with send_lock:
+            sock.sendall(frame_bytes)
+    except (OSError, protocol.ProtocolError):
+        pass  # the run is over or the child stopped reading

@@ -1,0 +1,131 @@
+"""The seccomp filter every sandboxed child loads: compiled once per fork-server.
+
+Shipped into the sandbox as source text with worker.py (stdlib only, plus pyseccomp, which
+is bind-mounted read-only).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+CLONE_THREAD = 0x00010000
+# Syscalls no candidate or improver needs. Namespaces already isolate most of these; the
+# filter is a second wall and makes attempts visible (the child dies with SIGSYS).
+DENIED_SYSCALLS = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
+    "unshare", "setns", "bpf", "keyctl", "add_key", "request_key", "userfaultfd",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "perf_event_open",
+    "fork", "vfork", "execve", "execveat", "tkill", "pidfd_open", "pidfd_send_signal",
+    "pidfd_getfd", "personality", "kexec_load", "init_module", "finit_module", "reboot",
+    "swapon", "swapoff", "acct", "quotactl",
+    # System V IPC and POSIX message queues outlive the process inside the slot's ipc
+    # namespace: a program could leave memory or messages behind for the next one.
+    "shmget", "shmat", "msgget", "msgsnd", "semget", "mq_open",
+    "migrate_pages", "move_pages",
+)
+
+
+def build_filter(settings: dict, parent: int):
+    """The complete seccomp filter for this fork-server's children (a pyseccomp object).
+
+    Every rule is independent of the child's own pid, so it is compiled once (see
+    CompiledFilter) and each child only loads the finished BPF: ~10 us instead of ~1 ms.
+    """
+    import ctypes.util
+
+    # pyseccomp finds its libraries through ctypes.util.find_library, which would shell out
+    # to ldconfig; hand it the paths the host resolved instead.
+    known = {"c": settings["libc"], "seccomp": settings["libseccomp"]}
+    original = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: known.get(name) or original(name)
+    try:
+        import pyseccomp as sc
+    finally:
+        ctypes.util.find_library = original
+    filt = sc.SyscallFilter(sc.ALLOW)
+    # Syscalls of another ABI (i386 `int 0x80`) would bypass the x86-64 numbers: kill.
+    filt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
+    for name in DENIED_SYSCALLS:
+        try:
+            filt.add_rule(sc.KILL_PROCESS, name)
+        except (OSError, ValueError, RuntimeError):
+            pass  # syscall unknown to this libseccomp/arch: nothing to deny
+    # Threads are fine; a new process (fork-like clone) is not.
+    filt.add_rule(sc.KILL_PROCESS, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    # clone3 hides its flags behind a pointer; ENOSYS makes glibc fall back to clone.
+    filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    filt.add_rule(sc.KILL_PROCESS, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    _add_pid_rules(filt, sc, parent)
+    return filt
+
+
+def _add_pid_rules(filt, sc, parent: int) -> None:
+    """A child may signal, re-limit, renice or pin only itself.
+
+    Inside the pid namespace the only other processes are bwrap's pid 1 and the fork-server
+    (`parent`); a slot runs one child at a time. Negative pids (process groups, -1 = all)
+    are caught as values above 2**31 - 1. pid 0 means the caller (its own new session for
+    kill). Without these rules a program could make the *next* program in the slot fail.
+    """
+    targets = [("kill", 0), ("tgkill", 0), ("prlimit64", 0), ("sched_setaffinity", 0),
+               ("sched_setscheduler", 0), ("sched_setparam", 0), ("sched_setattr", 0),
+               ("setpriority", 1), ("ioprio_set", 1)]
+    for name, arg in targets:
+        for other in {1, parent}:
+            filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.EQ, other))
+        filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.GT, 0x7FFFFFFF))
+    filt.add_rule(sc.KILL_PROCESS, "setpriority", sc.Arg(0, sc.NE, 0))  # only PRIO_PROCESS
+    filt.add_rule(sc.KILL_PROCESS, "ioprio_set", sc.Arg(0, sc.NE, 1))  # only IOPRIO_WHO_PROCESS
+
+
+class CompiledFilter:
+    """A filter exported to BPF once; load() installs it in the calling process."""
+
+    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+
+    def __init__(self, filt, libc_name: str) -> None:
+        import ctypes
+
+        read_end, write_end = os.pipe()
+        try:
+            filt.export_bpf(_FdFile(write_end))
+            os.close(write_end)
+            write_end = -1
+            chunks = []
+            while chunk := os.read(read_end, 65536):
+                chunks.append(chunk)
+        finally:
+            os.close(read_end)
+            if write_end >= 0:
+                os.close(write_end)
+        program = b"".join(chunks)
+        if not program or len(program) % 8:
+            raise RuntimeError("libseccomp exported an empty or malformed BPF program")
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._prog = SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
+        self._libc = ctypes.CDLL(libc_name, use_errno=True)
+        self._ctypes = ctypes
+
+    def load(self) -> None:
+        libc, ctypes = self._libc, self._ctypes
+        if libc.prctl(self.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or libc.prctl(
+            self.PR_SET_SECCOMP, self.SECCOMP_MODE_FILTER, ctypes.byref(self._prog), 0, 0
+        ) != 0:
+            raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
+
+
+class _FdFile:
+    """pyseccomp's export_bpf wants an object with fileno()."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
