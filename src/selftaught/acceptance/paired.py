@@ -54,11 +54,9 @@ class PairedComparison:
 def compare(meta: "MetaUtility", a: str, b: str, indices: Sequence[int], split: str = "val",
             confidence: float = 0.95) -> PairedComparison:
     """Run (or look up) both improvers on every task at `indices` and pair their scores."""
-    runs_a, runs_b = [], []
-    for task in meta.tasks:
-        for i in indices:
-            runs_a.append(meta.run(a, task, i))
-            runs_b.append(meta.run(b, task, i))
+    units = [(who, task, i) for task in meta.tasks for i in indices for who in (a, b)]
+    done = meta.runs(units)
+    runs_a, runs_b = done[0::2], done[1::2]
     d = [ra[split] - rb[split] for ra, rb in zip(runs_a, runs_b)]
     return PairedComparison(
         split=split, indices=tuple(indices), differences=tuple(d),
