@@ -89,3 +89,14 @@ def test_transfer_returns_a_report_with_paired_differences_and_saves_it(tmp_path
     saved = json.loads((s.run.path / "transfer.json").read_text())
     assert saved["labels"] == ["I_0", "I_1"] and saved["rows"][0]["improvers"]["I_0"] == 0.0
     assert "| fibonacci |" in (s.run.path / "transfer.md").read_text()
+
+
+def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypatch):
+    from selftaught.lm.config import from_sources
+    from selftaught.stop import lm_config_from_record, run_record
+
+    recorded = run_record(from_sources(None, backend="local"), PRESETS["small"], unsafe=False)["lm"]
+    monkeypatch.setenv("OPENAI_MODEL", "gpt-4o")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://elsewhere/v1")
+    config = lm_config_from_record(recorded)
+    assert (config.model, config.base_url, config.backend) == (None, None, "local")

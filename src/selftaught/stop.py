@@ -104,12 +104,10 @@ def transfer_improvers(session: Session, improvers: Sequence[tuple[str, str]],
 
 
 def lm_config_from_record(record: dict) -> LMConfig:
-    from selftaught.lm.config import from_sources
+    """The LM config a run directory recorded, ignoring the environment (see lm/config.py)."""
+    from selftaught.lm.config import from_record
 
-    values = dict(record)
-    budget = values.pop("budget")
-    return from_sources(None, **values, max_calls=budget["max_calls"],
-                        max_responses_per_call=budget["max_responses_per_call"])
+    return from_record(record)
 
 
 def improver_files(run: Path) -> list[Path]:
