@@ -200,3 +200,16 @@ def test_a_scorer_that_raises_scores_zero_instead_of_ending_the_run(pool, tmp_pa
     result = evaluate(load_task(task_dir), FAST_FIB, "val", pool)
     assert result.score == 0.0 and {i.status for i in result.instances} == {"scorer_error"}
     assert "ZeroDivisionError" in result.instances[0].diagnostics
+
+
+def test_concurrent_requests_for_one_program_evaluate_it_once(pool, tmp_path):
+    memo = ScoreMemo(Journal(tmp_path / "e.jsonl"), SECRET)
+    scores: list[float] = []
+    threads = [threading.Thread(target=lambda: scores.append(memo.evaluation(PARITY, GF2_SOLVER, "val", pool).score))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert scores == [1.0] * 6
+    assert len(list(memo.journal.events("evaluation"))) == 1  # evaluated and journalled once

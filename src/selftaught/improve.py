@@ -155,12 +155,11 @@ def perform(spec: RunSpec, task: "Task", pools: Pools, lm: LanguageModelClient, 
     """u(I(u, s, L)): the improver on the task's seed program with fresh budgets, what it returns
     scored on val and test (a failed run scores 0). Returns the journal event's data. Runs
     wherever its arguments live; journalling is the caller's."""
-    from selftaught.environment import described_utility_text
     from selftaught.ids import program_id
+    from selftaught.utility import task_utility
 
     programs = pools.programs
-    utility = BudgetedUtility(lambda source: memo.evaluation(task, source, "val", programs).score,
-                              described_utility_text(task), limits.utility_budget)
+    utility = task_utility(task, programs, memo, "val", limits.utility_budget)
     result = run_improver(pools.improvers, spec.improver, task.seed_program, utility,
                           lm.with_fresh_budget(limits.lm_budget, stream=spec.stream), limits)
     val = test = 0.0

@@ -114,31 +114,25 @@ class BudgetedUtility:
 
 class ScoreMemo:
     """Scores by (task, split, program): a program is evaluated once per run, however often
-    improvers propose it, and, with a journal, once across a resumed run. Thread-safe;
-    concurrent requests for one new program may both evaluate it. `secret`: the run's
-    instance secret (None: this user's; see evaluate)."""
+    improvers propose it or threads ask, and, with a run's journal, once across a resumed run.
+    `secret`: the run's instance secret (None: this user's; see evaluate)."""
 
     def __init__(self, journal: Journal | None = None, secret: InstanceSecret | None = None) -> None:
-        self.journal = journal
+        self.journal = journal if journal is not None else Journal(None)
         self.secret = secret
-        self._scores: dict[str, Evaluation] = {}
-        self._lock = threading.Lock()
 
     def evaluation(self, task: Task, source: str, split: str, pool: SandboxPool) -> Evaluation:
         key = f"{task.name}/{split}/{program_id(source)}"
-        with self._lock:
-            if key in self._scores:
-                return self._scores[key]
-        recorded = self.journal.get("evaluation", key) if self.journal else None
-        result = Evaluation.from_json(recorded) if recorded else evaluate(task, source, split, pool, self.secret)
-        if self.journal and not recorded:
-            self.journal.record("evaluation", key, **result.to_json())
-        with self._lock:
-            self._scores[key] = result
-        return result
+        recorded = self.journal.once("evaluation", key,
+                                     lambda: evaluate(task, source, split, pool, self.secret).to_json())
+        return Evaluation.from_json(recorded)
 
 
 def task_utility(task: Task, pool: SandboxPool, memo: ScoreMemo, split: str = "val",
                  budget: int = 25) -> BudgetedUtility:
+    """The utility an improver receives for `task`: scores on `split` (memoized) and the
+    description the LM sees, with the note on where programs run (environment.py)."""
+    from selftaught.environment import described_utility_text
+
     return BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool).score,
-                           task.utility_text, budget)
+                           described_utility_text(task), budget)

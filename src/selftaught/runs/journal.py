@@ -16,14 +16,17 @@ from typing import Any, Callable, Iterator
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    """`path` None: a journal that remembers in memory only (for work that no run directory
+    keeps, e.g. scores on a cluster worker), with the same once-per-key semantics."""
+
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._index: dict[tuple[str, str], dict] = {}
         self._events: list[dict] = []
         self._listeners: list[Callable[[dict], None]] = []
         self._computing: dict[tuple[str, str], list] = {}  # (kind, key) -> [lock, waiters]
-        if path.exists():
+        if path is not None and path.exists():
             data = path.read_bytes()
             if data and not data.endswith(b"\n"):
                 # A line torn by kill -9: drop it, or the next record would be glued onto it.
@@ -47,10 +50,11 @@ class Journal:
         # ASCII escapes: text from the sandbox can never make a journal line unwritable.
         line = json.dumps(event, ensure_ascii=True, default=str)
         with self._lock:
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(line + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            if self.path is not None:
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+                    f.flush()
+                    os.fsync(f.fileno())
             self._remember(event)
         for listener in self._listeners:
             try:
