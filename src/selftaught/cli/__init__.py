@@ -46,10 +46,10 @@ def _root(
 
 
 def _register() -> None:
-    from selftaught.cli import lm_commands, report_commands, stop_commands
+    from selftaught.cli import lm_commands, report_commands, stop_commands, task_commands
     from selftaught.cli.options import DEBUG, _inject
 
-    for module in (lm_commands, stop_commands, report_commands):
+    for module in (lm_commands, task_commands, stop_commands, report_commands):
         for command in module.COMMANDS:
             # --debug is read from argv by main(); declaring it lets it follow any command.
             with_debug = _inject([DEBUG], lambda group: {})(command)
