@@ -71,7 +71,9 @@ def main() -> None:
         with log_file.open("a") as f:
             f.write(stamped + "\n")
 
-    common = ["--preset", "small", "--cache-path", str(args.cache_path)]
+    # A 1800 s wall limit per improver run: on a shared 2-core machine, LM calls alone can pass
+    # the preset's 600 s (scores themselves are CPU-timed and do not move with load).
+    common = ["--preset", "small", "--cache-path", str(args.cache_path), "--improver-time-limit", "1800"]
     for r in range(1, args.runs + 1):
         for arm in args.arms.split(","):
             seed = f"{arm}-{r}"

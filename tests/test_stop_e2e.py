@@ -17,17 +17,24 @@ from pathlib import Path
 
 import pytest
 
-CASSETTE = Path(__file__).parent / "cassettes" / "stop.sqlite"
+CASSETTES = Path(__file__).parent / "cassettes"
+CASSETTE = CASSETTES / "stop.sqlite"
+SECRET = CASSETTES / "instance_secret"  # the recorded runs' hidden instances
 # Must match tests/cassettes/record.sh.
 BUDGET = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "2", "--n-tests", "1",
-          "--meta-budget", "2", "--max-tokens", "900", "--sample-seed", "stop-e2e"]
+          "--meta-budget", "2", "--max-tokens", "900", "--sample-seed", "stop-e2e", "--accept", "paper",
+          "--workers", "1", "--improver-slots", "2", "--final-runs", "0"]
+ACCEPT = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "3", "--n-tests", "2", "--meta-budget", "2",
+          "--max-tokens", "600", "--sample-seed", "accept-e2e", "--accept", "paired", "--race-first-runs", "2",
+          "--race-max-runs", "4", "--final-runs", "2", "--workers", "1", "--improver-slots", "2"]
 
 
-def replay_args(tmp: Path) -> list[str]:
+def replay_args(tmp: Path, budget: list[str] = BUDGET) -> list[str]:
     cassette = tmp / "cassette.sqlite"
     if not cassette.exists():
         shutil.copy(CASSETTE, cassette)  # replay still opens the file; keep the committed one pristine
-    return [*BUDGET, "--backend", "replay", "--cache-path", str(cassette), "--runs-dir", str(tmp / "runs")]
+    return [*budget, "--backend", "replay", "--cache-path", str(cassette), "--runs-dir", str(tmp / "runs"),
+            "--instance-secret", str(SECRET)]
 
 
 def selftaught(*args: str, **kwargs) -> subprocess.Popen | subprocess.CompletedProcess:
@@ -83,7 +90,7 @@ def test_transfer_prints_and_saves_table_1(tmp_path):
 
 
 def assert_resumed_without_redoing(run: Path, before: list[dict], tmp: Path) -> None:
-    resumed = selftaught("self-improve", "--resume", str(run), *replay_args(tmp)[-6:])
+    resumed = selftaught("self-improve", "--resume", str(run), *replay_args(tmp)[-8:])
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     after = events(run)
     assert after[: len(before)] == before  # nothing lost
