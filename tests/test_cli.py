@@ -186,3 +186,15 @@ def test_new_task_scaffolds_a_task_that_loads_and_evaluates(tmp_path):
     assert json.loads(report.stdout)["task"] == "sorting"
     assert_clear_error(selftaught("new-task", "sorting", "--dir", str(tmp_path)), "already exists", "another name")
     assert_clear_error(selftaught("new-task", "not-a-name", "--dir", str(tmp_path)), "not an identifier", "letters")
+
+
+def test_evaluate_shows_hostile_program_output_harmlessly(tmp_path):
+    """A program's diagnostics reach the table; its escape sequences must not reach the terminal."""
+    program = tmp_path / "hostile.py"
+    program.write_text("def algorithm(a, b, c):\n"
+                       "    raise ValueError('\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07\\r\\u202eFAKE [red]x')\n")
+    proc = selftaught("evaluate", "parity", "--program", str(program), "--split", "val")
+    assert proc.returncode == 0, proc.stderr
+    for bad in ("\x1b[2J", "\x1b]0;", "\x07", "\r", "\u202e"):
+        assert bad not in proc.stdout and bad not in proc.stderr, repr(bad)
+    assert "\\x1b[2J" in proc.stdout and "[red]" in proc.stdout

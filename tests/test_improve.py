@@ -4,7 +4,7 @@ end-to-end tests."""
 
 import pytest
 
-from selftaught.errors import EngineError
+from selftaught.errors import EngineError, RequestError
 from selftaught.improve import ImproverLimits, lm_handler, open_pools, run_improver
 from selftaught.improvers import seed_improver
 from selftaught.lm.budget import Budget
@@ -61,6 +61,31 @@ def test_a_crashed_engine_stops_the_run_instead_of_scoring_zero(pools):
     with pytest.raises(EngineError, match="exited with code -9"):
         run_improver(pools.improvers, seed_improver(), "def f():\n    pass\n", utility, client(CrashedEngine()),
                      ImproverLimits(time_limit_s=30))
+
+
+class RefusingEndpoint(CountingBackend):
+    """What the openai backend raises when llama-server answers 400 to a prompt longer than
+    its context window."""
+
+    def complete(self, messages, sampling):
+        raise RequestError("the endpoint http://127.0.0.1:1/v1 refused this request (400): the request "
+                           "exceeds the available context size", "send a shorter prompt")
+
+
+def test_a_request_the_endpoint_refuses_fails_only_that_improver(pools):
+    utility = BudgetedUtility(lambda s: 0.5, "u", budget=6)
+    result = run_improver(pools.improvers, seed_improver(), "def f():\n    pass\n", utility,
+                          client(RefusingEndpoint()), ImproverLimits(time_limit_s=30))
+    assert result.status == "crash" and result.solution is None  # its failure, scored as such
+    assert "refused this request (400)" in result.diagnostics
+    # the improver sees a clear exception and may go on without the LM
+    catching = ("def improve_algorithm(initial_solution, utility, language_model):\n    try:\n"
+                "        language_model.prompt('e', 'x' * 100000)\n    except Exception as exc:\n"
+                "        return type(exc).__name__ + ': ' + str(exc)\n")
+    result = run_improver(pools.improvers, catching, "seed", utility, client(RefusingEndpoint()),
+                          ImproverLimits(time_limit_s=30))
+    assert result.status == "ok" and result.solution.startswith("HostError: the endpoint")
+    assert "exceeds the available context size" in result.solution
 
 
 @pytest.mark.parametrize("method, kwargs, problem", [

@@ -38,7 +38,8 @@ def test_flags_override_toml_which_overrides_the_preset(tmp_path):
 @pytest.mark.parametrize("overrides, problem", [
     ({"utility_budget": 0}, "utility_budget = 0 must be at least 1"),
     ({"n_tests": 0}, "n_tests = 0"),
-    ({"improver_slots": 1}, "improver_slots must be at least 2"),
+    ({"improver_slots": 2}, "improver_slots = 2 is too few for 2 worker"),
+    ({"workers": 0}, "workers = 0 must be at least 1"),
     ({"iterations": -1}, "iterations = -1 is negative"),
     ({"accept": "best"}, "accept = 'best' is not an acceptance rule"),
     ({"race_first_runs": 9}, "race_first_runs = 9 must lie between 1 and race_max_runs = 6"),

@@ -15,7 +15,7 @@ from typing import Callable
 
 from selftaught.errors import SelftaughtError
 from selftaught.lm.config import LMConfig
-from selftaught.lm.local.embedded import Progress
+from selftaught.lm.local.embedded import EmbeddedModel, Progress
 
 DOCTOR_PROMPT = "Write a Python function that tests whether a number is prime, with a docstring."
 
@@ -47,17 +47,28 @@ def check_engine() -> Finding:
 
 
 def check_model(config: LMConfig, progress: Progress | None) -> Finding:
-    from selftaught.lm.local.embedded import verify_model
+    from selftaught.lm.local.embedded import QWEN_CODER_1_5B
 
     if config.model_path is not None:
         return _attempt("model", lambda: f"{config.model_path} (user-supplied GGUF, hash not checked)")
+    return _attempt("model", lambda: _verify(QWEN_CODER_1_5B, progress))
 
-    def verify() -> str:
-        started = time.perf_counter()
-        path = verify_model(progress=progress)
-        return f"sha256 verified in {time.perf_counter() - started:.1f} s: {path}"
 
-    return _attempt("model", verify)
+def check_draft_model(config: LMConfig, progress: Progress | None) -> Finding:
+    """Only for speculative = draft: the 0.5B draft model's parts (the extra selftaught[draft])."""
+    from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT
+
+    if config.draft_model_path is not None:
+        return _attempt("draft model", lambda: f"{config.draft_model_path} (user-supplied GGUF, hash not checked)")
+    return _attempt("draft model", lambda: _verify(QWEN_CODER_0_5B_DRAFT, progress))
+
+
+def _verify(model: EmbeddedModel, progress: Progress | None) -> str:
+    from selftaught.lm.local.embedded import verify_model
+
+    started = time.perf_counter()
+    path = verify_model(model, progress=progress)
+    return f"sha256 verified in {time.perf_counter() - started:.1f} s: {path}"
 
 
 def check_port(config: LMConfig) -> Finding:
@@ -118,20 +129,33 @@ def check_completion(config: LMConfig, progress: Progress | None) -> Finding:
         with open_language_model(probe, progress=progress) as lm:
             startup = time.perf_counter() - started
             result = lm.call("prompt", "You are a helpful programmer.", [DOCTOR_PROMPT], 0.0)
+            engine = _engine_report(lm.backend)
         done = result.completions[0]
         rate = done.completion_tokens / done.latency_s if done.latency_s else 0.0
         return (
             f"{done.completion_tokens} tokens in {done.latency_s:.2f} s = {rate:.1f} tok/s "
-            f"(server start {startup:.1f} s, model {done.model})"
+            f"(server start {startup:.1f} s, model {done.model}){engine}"
         )
 
     return _attempt(f"completion ({config.backend})", complete)
+
+
+def _engine_report(backend: object) -> str:
+    """The local server's speculative setting and what it did in the probe."""
+    setting = getattr(backend, "speculative", None)
+    if setting is None:
+        return ""
+    counts = backend.engine_counts()  # type: ignore[attr-defined]
+    drafts = f", {counts.accepted} of {counts.drafted} drafted tokens accepted" if counts.drafted else ""
+    return f"; speculative: {setting}{drafts}"
 
 
 def run_checks(config: LMConfig, progress: Progress | None = None) -> list[Finding]:
     findings = [check_python()]
     if config.backend == "local":
         findings += [check_engine(), check_model(config, progress), check_port(config)]
+        if config.speculative == "draft":
+            findings.append(check_draft_model(config, progress))
     findings += check_sandbox()
     if config.backend != "replay":
         findings.append(check_completion(config, progress))

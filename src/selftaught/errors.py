@@ -44,3 +44,9 @@ class EngineError(SelftaughtError):
 
 class EndpointError(SelftaughtError):
     """An OpenAI-compatible endpoint could not be reached or refused the request."""
+
+
+class RequestError(SelftaughtError):
+    """The endpoint refused one request because of the request itself (HTTP 400/413/422: a
+    prompt longer than the context window, a parameter out of range). The machinery works:
+    the improver that sent it fails, the run goes on."""

@@ -91,6 +91,8 @@ def lm_handler(lm: LanguageModelClient) -> Callable[[str, dict], Any]:
 
 
 # Failures of the machinery, not of the improver: they must stop the run, not score 0.
+# A RequestError (the endpoint refused the improver's own request, e.g. a prompt longer than
+# the context window) is not one: the improver sees it as an exception, and the run goes on.
 INFRASTRUCTURE_ERRORS = (EngineError, EndpointError, CacheMiss)
 
 

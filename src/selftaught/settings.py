@@ -14,6 +14,7 @@ from typing import Any
 
 from selftaught.acceptance import RULES
 from selftaught.errors import ConfigError
+from selftaught.executors import EXECUTORS
 from selftaught.improve import ImproverLimits
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import read_toml_table
@@ -38,6 +39,9 @@ class RunSettings:
     race_max_runs: int = 8  # paired: at most this many per task
     final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
     meta_feedback: bool = False  # û's description says how the current improver's runs went
+    workers: int = 1  # improver runs at once (local executor); improver_slots must exceed it
+    executor: str = "local"  # local | ray: where improver runs go (selftaught/executors)
+    ray_address: str = ""  # ray: the cluster's address (HOST:PORT); "" joins RAY_ADDRESS or starts one here
     improver_slots: int = 2
     program_slots: int = 2
     # Names the run's streams of LM samples in the response cache: a new run gets a fresh one,
@@ -61,9 +65,16 @@ class RunSettings:
             raise ConfigError(f"iterations = {self.iterations} is negative", "set --iterations to 0 or more")
         if self.improver_time_limit_s <= 0:
             raise ConfigError("improver_time_limit_s must be positive", "set --improver-time-limit in seconds")
-        if self.improver_slots < 2:
-            raise ConfigError("improver_slots must be at least 2 (one improves improvers, one is improved)",
-                              "set --improver-slots 2 or more")
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"executor = {self.executor!r} is not an executor", f"use one of: {', '.join(EXECUTORS)}")
+        if self.ray_address and self.executor != "ray":
+            raise ConfigError("--ray-address is set but the executor is not ray", "add --executor ray")
+        if self.workers < 1:
+            raise ConfigError(f"workers = {self.workers} must be at least 1", "set --workers 1 or more")
+        if self.improver_slots < self.workers + 1:
+            raise ConfigError(f"improver_slots = {self.improver_slots} is too few for {self.workers} worker(s): one "
+                              "slot improves improvers, one per worker is improved",
+                              f"set --improver-slots {self.workers + 1} or more")
 
     @property
     def lm_budget(self) -> Budget:
@@ -100,7 +111,7 @@ PRESETS: dict[str, RunSettings] = {
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
                          meta_budget=6, iterations=2, max_tokens=1024, improver_time_limit_s=600,
                          accept="paired", meta_responses=6, race_first_runs=2, race_max_runs=6,
-                         final_runs=4),
+                         final_runs=4, workers=2, improver_slots=3),
 }
 _FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"preset"}
 

@@ -45,3 +45,29 @@ def test_a_failing_unit_reraises_after_the_others_finished():
         assert sorted(finished) == [1, 2, 3]
     finally:
         executor.close()
+
+
+def test_settings_name_an_executor_and_an_address_only_for_ray():
+    import dataclasses
+
+    from selftaught.errors import ConfigError
+    from selftaught.settings import PRESETS
+
+    small = PRESETS["small"]
+    assert (small.executor, small.ray_address) == ("local", "")
+    with pytest.raises(ConfigError, match="'slurm' is not an executor"):
+        dataclasses.replace(small, executor="slurm")
+    with pytest.raises(ConfigError, match="the executor is not ray"):
+        dataclasses.replace(small, ray_address="10.0.0.1:6379")
+    assert dataclasses.replace(small, executor="ray", ray_address="10.0.0.1:6379").ray_address == "10.0.0.1:6379"
+
+
+def test_the_cli_refuses_an_unknown_executor_with_a_fix():
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "selftaught", "self-improve", "--executor", "slurm"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "error: executor = 'slurm' is not an executor" in proc.stderr and "fix: use one of: local, ray" in proc.stderr

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from typing import Sequence
@@ -15,13 +16,15 @@ from selftaught.lm.usage import UsageLog
 
 class CountingBackend:
     """A test double for cache and budget semantics (not for model behaviour): every
-    request that reaches it gets a fresh, numbered answer."""
+    sample that reaches it is a fresh, numbered answer. `requests` has one entry per sample,
+    `batches` one (user message, n) per request with n."""
 
     name = "counting"
 
     def __init__(self, model: str = "counting-model") -> None:
         self.model = model
         self.requests: list[Sequence[Message]] = []
+        self.batches: list[tuple[str, int]] = []
         self._ids = itertools.count()
         self._lock = threading.Lock()
 
@@ -30,6 +33,19 @@ class CountingBackend:
             self.requests.append(messages)
             n = next(self._ids)
         return Completion(f"sample {n} for {messages[-1]['content']}", 3, 5, self.model, 0.001)
+
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
+        with self._lock:
+            self.batches.append((messages[-1]["content"], n))
+        done = [self.complete(messages, sampling) for _ in range(n)]
+        # One prompt pass per request: its tokens are charged to the first sample only.
+        return [done[0]] + [dataclasses.replace(c, prompt_tokens=0) for c in done[1:]]
+
+
+class SingleRequestBackend(CountingBackend):
+    """A backend written before complete_n: the client must send n separate requests."""
+
+    complete_n = None  # type: ignore[assignment]
 
     def close(self) -> None:
         pass

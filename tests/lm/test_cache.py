@@ -18,11 +18,24 @@ def test_key_depends_on_model_messages_and_every_sampling_parameter():
     assert base != request_key("m", CHAT, Sampling(0.7, 16, top_p=0.9))
 
 
-def test_occurrences_are_numbered_per_key():
+def test_a_claim_says_what_is_recorded_what_to_draw_and_what_another_caller_draws(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite", CacheMode.READWRITE)
+    cache.put("k", 0, {}, Completion("zero", 1, 2, "m", 0.5))
+    recorded, mine, others = cache.claim("k", [0, 1, 2], "req")
+    assert recorded[0].text == "zero"
+    assert (mine, others) == ([1, 2], {})
+    recorded, mine, others = cache.claim("k", [1, 3], "req")  # a second caller, while 1 is drawn
+    assert (recorded, mine, sorted(others)) == ({}, [3], [1])
+    cache.fulfil("k", 1, {}, Completion("one", 1, 2, "m", 0.5))
+    assert others[1].result(timeout=1).text == "one" and cache.get("k", 1, "req").text == "one"
+    cache.fail("k", [2, 3], RuntimeError("engine down"))
+    assert cache.claim("k", [2], "req") == ({}, [2], {})  # a failed draw is drawn again later
+
+
+def test_without_a_store_every_caller_draws_everything():
     cache = ResponseCache(None, CacheMode.OFF)
-    assert list(cache.reserve("a", 3)) == [0, 1, 2]
-    assert list(cache.reserve("b", 1)) == [0]
-    assert list(cache.reserve("a", 2)) == [3, 4]
+    assert cache.claim("k", [0, 1], "req") == ({}, [0, 1], {})
+    assert cache.claim("k", [0, 1], "req") == ({}, [0, 1], {})
 
 
 def test_samples_survive_reopening(tmp_path):

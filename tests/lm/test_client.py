@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from selftaught.errors import BudgetExceeded, CacheMiss, ConfigError
+from selftaught.errors import BudgetExceeded, CacheMiss, ConfigError, EngineError
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode
 
-from .conftest import CountingBackend
+from .conftest import CountingBackend, SingleRequestBackend
 
 
 def test_identical_messages_in_a_batch_get_different_samples(make_client, backend):
@@ -66,11 +66,39 @@ def test_budget_counts_calls_including_cached_ones(make_client):
         lm.batch_prompt("e", ["a"])
 
 
-def test_fresh_budget_shares_cache_numbering(make_client, backend):
-    lm = make_client(budget=Budget(max_calls=1, max_responses_per_call=1))
-    first = lm.batch_prompt("e", ["a"])
-    second = lm.with_fresh_budget().batch_prompt("e", ["a"])
-    assert first != second
+def test_clients_on_one_stream_share_samples_common_random_numbers(make_client, backend):
+    """Two improver runs on the same stream that send the same requests get the same samples
+    (each client numbers its own requests), drawn once; another stream gets its own."""
+    lm = make_client(budget=Budget(max_calls=2, max_responses_per_call=2))
+    run_a, run_b = lm.with_fresh_budget(stream="task/0"), lm.with_fresh_budget(stream="task/0")
+    first = run_a.batch_prompt("e", ["a", "a"]) + run_a.batch_prompt("e", ["a"])
+    assert first == ["sample 0 for a", "sample 1 for a", "sample 2 for a"]
+    assert run_b.batch_prompt("e", ["a", "a"]) + run_b.batch_prompt("e", ["a"]) == first
+    assert len(backend.requests) == 3  # each sample drawn once (this backend has no n)
+    assert lm.with_fresh_budget(stream="task/1").batch_prompt("e", ["a"]) == ["sample 3 for a"]
+
+
+def test_concurrent_clients_on_one_stream_draw_each_sample_once(make_client):
+    import threading
+    import time
+
+    from .conftest import CountingBackend
+
+    class Slow(CountingBackend):
+        def complete(self, messages, sampling):
+            time.sleep(0.2)
+            return super().complete(messages, sampling)
+
+    slow = Slow()
+    lm = make_client(be=slow, budget=Budget(max_calls=1, max_responses_per_call=3))
+    got: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: got.append(
+        lm.with_fresh_budget(stream="s").batch_prompt("e", ["a", "a", "a"]))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(slow.requests) == 3 and all(g == got[0] for g in got) and len(set(got[0])) == 3
 
 
 def test_every_call_is_accounted(make_client, tmp_path):
@@ -114,3 +142,47 @@ def test_streams_nest_so_each_run_has_its_own_samples(make_client):
     assert run_a.with_fresh_budget(stream="improver/lpn/0").stream == "seed-a/improver/lpn/0"
     assert run_a.with_fresh_budget(stream="x").batch_prompt("e", ["m"]) != \
         run_b.with_fresh_budget(stream="x").batch_prompt("e", ["m"])
+
+
+# One request with n per group of identical messages -------------------------------------
+
+def test_identical_messages_go_out_as_one_request_with_n(make_client, backend):
+    out = make_client().batch_prompt("e", ["a", "b", "a", "a"])
+    assert sorted(backend.batches) == [("a", 3), ("b", 1)]
+    assert len(set(out)) == 4 and out[1].endswith("for b")
+
+
+def test_a_partial_cache_hit_asks_only_for_the_missing_samples(make_client, backend):
+    first = make_client().batch_prompt("e", ["a", "a"])
+    again = make_client().batch_prompt("e", ["a", "a", "a", "a"])
+    assert backend.batches == [("a", 2), ("a", 2)]
+    assert again[:2] == first and len(set(again)) == 4
+
+
+def test_the_kth_sample_of_a_request_with_n_replays_as_the_kth(make_client, backend):
+    run = make_client()
+    first = run.batch_prompt("e", ["a", "a"]) + run.batch_prompt("e", ["a"])
+    replay = make_client(CacheMode.REPLAY, be=CountingBackend())
+    assert replay.batch_prompt("e", ["a", "a"]) + replay.batch_prompt("e", ["a"]) == first
+    assert replay.backend.batches == [] and len(set(first)) == 3
+
+
+def test_a_backend_without_complete_n_gets_separate_requests(make_client):
+    single = SingleRequestBackend()
+    out = make_client(be=single).batch_prompt("e", ["a"] * 3)
+    assert len(single.requests) == 3 and single.batches == [] and len(set(out)) == 3
+
+
+def test_prompt_tokens_of_a_request_with_n_are_counted_once(make_client, tmp_path):
+    make_client().batch_prompt("e", ["a", "a", "a", "b"])
+    (line,) = [json.loads(l) for l in (tmp_path / "usage.jsonl").read_text().splitlines()]
+    assert (line["prompt_tokens"], line["completion_tokens"]) == (3 + 3, 4 * 5)
+
+
+def test_a_backend_returning_the_wrong_number_of_samples_is_an_error(make_client):
+    class Short(CountingBackend):
+        def complete_n(self, messages, sampling, n):
+            return super().complete_n(messages, sampling, n)[:-1]
+
+    with pytest.raises(EngineError, match="returned 1 samples for 2"):
+        make_client(be=Short()).batch_prompt("e", ["a", "a"])

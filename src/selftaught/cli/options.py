@@ -78,6 +78,17 @@ RUN_OPTIONS = [
     _option("meta_feedback", Optional[bool], None, "--meta-feedback/--no-meta-feedback",
             "Tell the improver-of-improvers how the current improver's runs went (how often its output "
             "scored below the program it started from, how runs failed) [default: off].", BUDGET),
+    _option("workers", Optional[int], None, "--workers",
+            "Improver runs at once on this machine (local executor); the LM server batches their requests.",
+            BUDGET),
+    _option("executor", Optional[str], None, "--executor",
+            "Where improver runs go: local (this machine, --workers at once) or ray (a Ray cluster; "
+            "see --ray-address) [default: local].", BUDGET),
+    _option("ray_address", Optional[str], None, "--ray-address",
+            "ray: the cluster's address, HOST:PORT of `ray start --head` [default: RAY_ADDRESS, or a "
+            "Ray started on this machine].", BUDGET),
+    _option("improver_slots", Optional[int], None, "--improver-slots",
+            "Sandbox slots for improvers: at least --workers + 1.", BUDGET),
     _option("improver_time_limit_s", Optional[float], None, "--improver-time-limit",
             "Wall-time limit of one improver run, in seconds.", BUDGET),
     _option("sample_seed", Optional[str], None, "--sample-seed",
@@ -141,8 +152,11 @@ def stop_options(fn: Callable) -> Callable:
         run = {p.name: group.pop(p.name) for p in RUN_OPTIONS}
         run["sample_seed"] = run["sample_seed"] or secrets.token_hex(4)
         settings = resolve(run.pop("preset"), group["config"], max_tokens=group.pop("max_tokens"), **run)
+        # The local server gets a slot per response that can be asked for at once: every worker's
+        # call, or the improver-of-improvers' candidates.
+        at_once = max(settings.lm_responses * settings.workers, settings.meta_responses)
         lm = _lm_config(group, max_tokens=settings.max_tokens, max_calls=settings.lm_calls,
-                        max_responses_per_call=settings.lm_responses)
+                        max_responses_per_call=at_once)
         return {"lm": lm, "settings": settings}
 
     return _inject(LM_OPTIONS + RUN_OPTIONS, build)(fn)

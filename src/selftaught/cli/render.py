@@ -1,4 +1,8 @@
-"""Rich output for runs: live event lines with a progress bar, and final summary tables."""
+"""Rich output for runs: live event lines with a progress bar, and final summary tables.
+
+Everything shown here may carry untrusted text (keys, statuses, reasons and diagnostics come
+from journals that programs and improvers influenced): every field goes through
+selftaught.textsafe, and print_tables neutralises every cell of any table it prints."""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from pathlib import Path
 from typing import Iterator
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from selftaught.cli.options import console
 from selftaught.runs.journal import Journal
+from selftaught.textsafe import clean, one_line, terminal
 from selftaught.utility import Evaluation
 
 
@@ -41,20 +45,26 @@ def watch(journal: Journal, description: str, total: int | None) -> Iterator[Non
 
 
 def describe(event: dict) -> str | None:
+    """One rich-markup line for a journal event (None: not shown); every text field neutralised."""
     kind = event["kind"]
+
+    def field(name: str, limit: int | None = None) -> str:
+        return terminal(event[name], limit, single_line=True)
+
     if kind == "evaluation":
-        return f"  scored {event['key']}: {event['score']:.3f}"
+        return f"  scored {field('key')}: {event['score']:.3f}"
     if kind in ("improver_run", "improve"):
-        return (f"  improver run {event['key']}: {event['status']}, val {event['val']:.3f}, test {event['test']:.3f} "
+        return (f"  improver run {field('key')}: {field('status')}, val {event['val']:.3f}, test {event['test']:.3f} "
                 f"({event['lm_calls']} LM calls, {event['utility_calls']} utility calls, {event['wall_time_s']:.0f} s)")
     if kind == "meta_score":
-        return f"[bold]û({event['improver'][:8]})[/] = {event['val']:.3f} ± {event['val_std']:.3f} on val, {event['test']:.3f} on test"
+        return (f"[bold]û({terminal(str(event['improver'])[:8], single_line=True)})[/] = {event['val']:.3f} "
+                f"± {event['val_std']:.3f} on val, {event['test']:.3f} on test")
     if kind == "iteration":
-        verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {escape(event['reason'])}"
-        return f"[bold]iteration {event['t']}[/]: {verdict}; û = {event['val']:.3f} (val)"
+        verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {field('reason', 500)}"
+        return f"[bold]iteration {field('t')}[/]: {verdict}; û = {event['val']:.3f} (val)"
     if kind == "transfer_row":
-        return f"[bold]{event['key']}[/]: u(s) = {event['seed_program']:.3f}, " + ", ".join(
-            f"û({k}) = {v:.3f}" for k, v in event["improvers"].items())
+        return f"[bold]{field('key')}[/]: u(s) = {event['seed_program']:.3f}, " + ", ".join(
+            f"û({terminal(k, single_line=True)}) = {v:.3f}" for k, v in event["improvers"].items())
     return None
 
 
@@ -70,7 +80,17 @@ def files_table(run: Path, files: list[str]) -> Table:
 def print_tables(*tables: Table) -> None:
     out = Console()
     for table in tables:
-        out.print(table)
+        out.print(neutralised(table))
+
+
+def neutralised(table: Table) -> Table:
+    """The table with control characters in its title and every text cell made visible (markup
+    that the caller escaped stays escaped: `one_line` leaves brackets alone)."""
+    if isinstance(table.title, str):
+        table.title = one_line(table.title)
+    for column in table.columns:
+        column._cells = [one_line(cell) if isinstance(cell, str) else cell for cell in column._cells]
+    return table
 
 
 def evaluation_table(result: "Evaluation") -> Table:
@@ -78,13 +98,14 @@ def evaluation_table(result: "Evaluation") -> Table:
     from collections import Counter
 
     statuses = Counter(i.status for i in result.instances)
-    table = Table(title=f"{result.task} ({result.split}): score {result.score:.3f} over {len(result.instances)} "
+    table = Table(title=f"{terminal(result.task, single_line=True)} ({result.split}): score {result.score:.3f} over {len(result.instances)} "
                         f"instances ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))})"
                         + (" [red]WITHOUT SANDBOX[/]" if result.unsafe else ""))
     for column in ("instance", "status", "score", "call CPU", "wall", "problem"):
         table.add_column(column)
     for i in result.instances:
-        problem = (i.diagnostics.strip().splitlines() or [""])[-1][:80]
-        table.add_row(str(i.index), i.status, f"{i.score:.3f}", f"{i.cpu_time_s * 1000:.1f} ms",
-                      f"{i.wall_time_s * 1000:.1f} ms", escape(problem))
-    return table
+        problem = (clean(i.diagnostics).strip().splitlines() or [""])[-1][:80]
+        table.add_row(str(i.index), terminal(i.status, single_line=True), f"{i.score:.3f}",
+                      f"{i.cpu_time_s * 1000:.1f} ms", f"{i.wall_time_s * 1000:.1f} ms",
+                      terminal(problem, single_line=True))
+    return neutralised(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +16,7 @@ from rich.table import Table
 from selftaught.cli.options import byte_progress, console, stop_options
 from selftaught.cli.render import files_table, pct, print_tables, watch
 from selftaught.errors import ConfigError
+from selftaught.textsafe import clean, terminal
 from selftaught.lm.config import LMConfig
 from selftaught.settings import RunSettings
 
@@ -50,7 +53,10 @@ def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, sett
     run = RunDir.resume(resume, command)
     saved = run.settings
     console.print(f"resuming {run.path} with its saved settings")
-    return run, lm_config_from_record(saved["lm"]), RunSettings.from_record(saved["run"]), saved["unsafe_no_sandbox"]
+    # Where the run goes (executor, cluster address) may change on resume; what it computes may not.
+    recorded = dataclasses.replace(RunSettings.from_record(saved["run"]), executor=settings.executor,
+                                   ray_address=settings.ray_address)
+    return run, lm_config_from_record(saved["lm"]), recorded, saved["unsafe_no_sandbox"]
 
 
 def _task_ref(task: str) -> str:
@@ -119,10 +125,10 @@ def improve(
     print_tables(table, files_table(run.path, ["improved_program.py", "output_program.py", "events.jsonl",
                                                "usage.jsonl"]))
     if report.improved:
-        Console().print(Syntax(report.output, "python", line_numbers=True))
+        Console().print(Syntax(clean(report.output), "python", line_numbers=True))
     elif report.output is None:
-        console.print(escape(report.diagnostics[:500]), style="yellow")
-    console.print(escape(report.verdict), style="bold green" if report.improved else "bold yellow")
+        console.print(terminal(report.diagnostics, 500), style="yellow")
+    console.print(terminal(report.verdict), style="bold green" if report.improved else "bold yellow")
 
 
 @stop_options

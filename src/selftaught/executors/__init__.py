@@ -5,6 +5,11 @@ and reads the results in order; where the units run is the executor's business.
 - `serial`: one after another (the paper's code).
 - `local`: a thread pool on this machine; each unit takes its own sandbox slot, and the LM
   server batches the requests of concurrent units (it needs `workers x responses` slots).
+- `ray`: Ray tasks on a cluster (executors/ray_cluster.py); results are journalled here.
+
+A unit's LM samples depend only on its stream and its own requests (each improver run's client
+counts its identical requests, lm/client.py), so its result does not depend on which executor
+ran it, in what order, or whether the run was resumed.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ class Executor(Protocol):
 
     def perform(self, session: "Session", specs: Sequence["RunSpec"], tasks: Mapping[str, "Task"]) -> list[dict]:
         """Each improver run of `specs` (tasks: the Task of each spec.task), journalled once in
-        the session's run directory; the journal events in the order of specs. A run that
-        raises re-raises here, after the others have finished."""
+        the session's run directory; the journal events in the order of specs. An improver's
+        own failure is a result (its status); a run that raises (a failure of the machinery:
+        engine, endpoint, replay miss) re-raises here, after the others have finished."""
         ...
 
     def close(self) -> None: ...
@@ -71,5 +77,14 @@ class LocalExecutor(_InProcess):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(workers: int) -> Executor:
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(workers: int, kind: str = "local", ray_address: str = "") -> Executor:
+    """`local`: serial for one worker, else a pool of `workers`; `ray`: the cluster at
+    `ray_address` ("" starts a one-machine Ray, or joins the one RAY_ADDRESS names)."""
+    if kind == "ray":
+        from selftaught.executors.ray_cluster import RayExecutor
+
+        return RayExecutor(ray_address)
     return SerialExecutor() if workers <= 1 else LocalExecutor(workers)

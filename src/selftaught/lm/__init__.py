@@ -37,15 +37,19 @@ def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
             timeout_s=config.timeout_s, max_retries=config.max_retries,
         ))
     from selftaught.lm.backends.local import LocalBackend
-    from selftaught.lm.local.embedded import ensure_model
+    from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT, ensure_model
     from selftaught.lm.local.server import ServerConfig
 
     model_path = config.model_path or ensure_model(progress=progress)
+    draft = config.draft_model_path
+    if config.speculative == "draft" and draft is None:
+        draft = ensure_model(QWEN_CODER_0_5B_DRAFT, progress=progress)
     return LocalBackend(
         ServerConfig(
             model_path=model_path, slots=config.budget.max_responses_per_call,
             ctx_per_slot=config.ctx_per_slot, threads=config.threads, port=config.port,
             alias=config.model_name, startup_timeout_s=config.startup_timeout_s,
+            speculative=config.speculative, draft_model_path=draft,
         ),
         timeout_s=config.timeout_s,
     )

@@ -1,9 +1,13 @@
 """A content-addressed response store on disk (SQLite) that records and replays samples.
 
-A request is keyed by model, messages and sampling parameters. Identical requests are
-*not* collapsed: the k-th identical request of a run gets the k-th recorded sample, so a
-batch of n identical messages yields n different samples, and a re-run sees the same
-sequence again. That is what makes runs resumable and tests deterministic.
+A request is keyed by model, messages, sampling parameters and sample stream. Identical
+requests are *not* collapsed: the k-th identical request of a client (one improver run) gets
+sample #k, so a batch of n identical messages yields n different samples, and a re-run sees
+the same sequence again. That is what makes runs resumable and tests deterministic.
+
+Two clients on the same stream (two improvers run on the same (task, run index): common
+random numbers) ask for the same samples. `claim` makes sure each sample is drawn once: the
+first claimant draws it, later ones wait for it, so both get the sample that is recorded.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections import Counter
+from concurrent.futures import Future
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -59,13 +63,14 @@ CREATE TABLE IF NOT EXISTS samples (
 
 
 class ResponseCache:
-    """Thread-safe. `reserve` hands out occurrence indices; `get`/`put` read and write samples."""
+    """Thread-safe. `claim` says which samples are recorded, which this caller must draw and
+    which another caller is drawing; `fulfil`/`fail` finish a claim; `get`/`put` read and write."""
 
     def __init__(self, path: Path | None, mode: CacheMode) -> None:
         self.mode = mode
         self.path = path
         self._lock = threading.Lock()
-        self._seen: Counter[str] = Counter()
+        self._drawing: dict[tuple[str, int], Future] = {}  # samples being drawn, for later claimants
         self._db: sqlite3.Connection | None = None
         if mode is not CacheMode.OFF:
             if path is None:
@@ -80,12 +85,55 @@ class ResponseCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
 
-    def reserve(self, key: str, n: int) -> range:
-        """Claim the next n occurrence indices of this request in this run."""
+    def claim(self, key: str, indices: Sequence[int], describe: str
+              ) -> tuple[dict[int, Completion], list[int], dict[int, Future]]:
+        """(recorded samples, indices the caller must draw and then `fulfil` or `fail`, futures of
+        samples another caller is drawing). Without a store nothing is shared: draw them all."""
+        if self._db is None:
+            return {}, list(indices), {}
+        recorded, mine, waiting = {}, [], {}
         with self._lock:
-            start = self._seen[key]
-            self._seen[key] += n
-        return range(start, start + n)
+            for idx in indices:
+                if (key, idx) in self._drawing:
+                    waiting[idx] = self._drawing[(key, idx)]
+                    continue
+                row = self._select(key, idx)
+                if row is not None:
+                    recorded[idx] = row
+                elif self.mode is CacheMode.REPLAY:
+                    raise CacheMiss(
+                        f"replay cache {self.path} has no sample #{idx} for request {key[:12]} ({describe})",
+                        "re-record with --cache readwrite against a live model, or check that the "
+                        "model name, prompt and sampling settings match the recorded run",
+                    )
+                else:
+                    self._drawing[(key, idx)] = Future()
+                    mine.append(idx)
+        return recorded, mine, waiting
+
+    def fulfil(self, key: str, idx: int, request: dict, completion: Completion) -> Completion:
+        """Record a drawn sample and hand it to whoever waits for it."""
+        self.put(key, idx, request, completion)
+        with self._lock:
+            waiting = self._drawing.pop((key, idx), None)
+        if waiting is not None:
+            waiting.set_result(completion)
+        return completion
+
+    def fail(self, key: str, indices: Sequence[int], error: BaseException) -> None:
+        """A draw failed: its waiters see the same error; a later claim draws again."""
+        with self._lock:
+            waiting = [self._drawing.pop((key, idx), None) for idx in indices]
+        for future in waiting:
+            if future is not None:
+                future.set_exception(error)
+
+    def _select(self, key: str, idx: int) -> Completion | None:
+        row = self._db.execute(
+            "SELECT text, prompt_tokens, completion_tokens, model, latency_s FROM samples WHERE key=? AND idx=?",
+            (key, idx),
+        ).fetchone()
+        return Completion(*row) if row is not None else None
 
     def get(self, key: str, idx: int, describe: str) -> Completion | None:
         if self._db is None:

@@ -1,17 +1,21 @@
 """`LanguageModelClient`: the paper's language model, with budget, cache and accounting.
 
 One client serves one improver run; `with_fresh_budget()` gives the next run its own
-budget while sharing the backend, the cache (so sample numbering continues) and the log.
+budget and its own sample numbering (its k-th identical request is sample #k of its stream)
+while sharing the backend, the cache and the log.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-from selftaught.errors import ConfigError
+from selftaught.errors import ConfigError, EngineError
+from selftaught.lm.backends.separate import complete_separately
 from selftaught.lm.budget import Budget, BudgetTracker
 from selftaught.lm.cache import ResponseCache, request_key
 from selftaught.lm.protocol import Backend, Completion, Message, Sampling
@@ -53,6 +57,8 @@ class LanguageModelClient:
         self.usage = usage
         self.budget = BudgetTracker(budget)
         self.max_tokens = max_tokens
+        self._occurrences: Counter[str] = Counter()  # per client: one improver run's k-th request
+        self._occurrence_lock = threading.Lock()
         self.default_temperature = check_temperature(default_temperature)
         # The n requests of a call go out at once so the server can batch them. Clients made
         # by with_fresh_budget share this pool: one per run, not one per improver run.
@@ -99,27 +105,59 @@ class LanguageModelClient:
         chats = [_chat(expertise, m) for m in messages]
         started = time.perf_counter()
 
-        # Identical messages share a key; each gets its own occurrence index.
-        claimed: dict[str, int] = {}
+        # Identical messages share a key; each gets this client's next occurrence index, so an
+        # improver run's k-th identical request is sample #k of its stream, whoever else asks.
         keys = [request_key(self.backend.model, chat, sampling, self.stream) for chat in chats]
-        for key in keys:
-            claimed[key] = claimed.get(key, 0) + 1
-        ranges = {key: iter(self.cache.reserve(key, n)) for key, n in claimed.items()}
-        slots = [(key, next(ranges[key])) for key in keys]
+        with self._occurrence_lock:
+            slots = []
+            for key in keys:
+                slots.append((key, self._occurrences[key]))
+                self._occurrences[key] += 1
+        positions: dict[str, list[int]] = {}
+        for i, (key, _) in enumerate(slots):
+            positions.setdefault(key, []).append(i)
 
-        results: list[Completion | None] = [
-            self.cache.get(key, idx, describe=_describe(chat, sampling))
-            for (key, idx), chat in zip(slots, chats)
-        ]
-        missing = [i for i, r in enumerate(results) if r is None]
-        futures = {i: self._pool.submit(self.backend.complete, chats[i], sampling) for i in missing}
-        for i, fut in futures.items():
-            completion = fut.result()
-            key, idx = slots[i]
-            request = {"model": self.backend.model, "messages": chats[i], "sampling": asdict(sampling),
+        results: list[Completion | None] = [None] * len(chats)
+        to_draw: dict[str, list[int]] = {}  # key -> positions this client draws
+        waiting: list[tuple[int, Future]] = []
+        for key, group in positions.items():
+            recorded, mine, others = self.cache.claim(key, [slots[i][1] for i in group],
+                                                      _describe(chats[group[0]], sampling))
+            for i in group:
+                idx = slots[i][1]
+                if idx in recorded:
+                    results[i] = recorded[idx]
+                elif idx in others:
+                    waiting.append((i, others[idx]))
+                else:
+                    to_draw.setdefault(key, []).append(i)
+        # What is missing of each group of identical messages goes out as one request for n
+        # samples (one prompt pass); the k-th sample returned fills the k-th missing slot.
+        futures = {key: self._pool.submit(self._complete_n, chats[group[0]], sampling, len(group))
+                   for key, group in to_draw.items()}
+        failure: BaseException | None = None
+        for key, fut in futures.items():
+            group = to_draw[key]
+            try:
+                completions = fut.result()
+                if len(completions) != len(group):
+                    raise EngineError(
+                        f"the {self.backend.name} backend returned {len(completions)} samples for {len(group)}",
+                        "this is a bug in the backend's complete_n; report it",
+                    )
+            except BaseException as exc:  # every claim must end, or other clients would wait forever
+                self.cache.fail(key, [slots[i][1] for i in group], exc)
+                failure = failure or exc
+                continue
+            request = {"model": self.backend.model, "messages": chats[group[0]], "sampling": asdict(sampling),
                        "stream": self.stream}
-            self.cache.put(key, idx, request, completion)
-            results[i] = completion
+            for i, completion in zip(group, completions):
+                results[i] = self.cache.fulfil(key, slots[i][1], request, completion)
+        if failure is not None:
+            raise failure
+        for i, future in waiting:
+            results[i] = future.result()
+        drawn = sum(len(group) for group in to_draw.values())
 
         done = [r for r in results if r is not None]
         self.usage.record(
@@ -128,7 +166,7 @@ class LanguageModelClient:
                 backend=self.backend.name,
                 model=self.backend.model,
                 n_responses=len(done),
-                n_cached=len(done) - len(missing),
+                n_cached=len(done) - drawn,
                 prompt_tokens=sum(c.prompt_tokens for c in done),
                 completion_tokens=sum(c.completion_tokens for c in done),
                 latency_s=time.perf_counter() - started,
@@ -137,6 +175,12 @@ class LanguageModelClient:
             )
         )
         return CallResult([c.text for c in done], done)
+
+    def _complete_n(self, chat: list[Message], sampling: Sampling, n: int) -> list[Completion]:
+        complete_n = getattr(self.backend, "complete_n", None)
+        if complete_n is None:  # a backend written before complete_n: n separate requests
+            return complete_separately(self.backend.complete, chat, sampling, n)
+        return complete_n(chat, sampling, n)
 
     def close(self) -> None:
         if self._owns_pool:

@@ -13,6 +13,7 @@ from selftaught.errors import ConfigError
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode
 from selftaught.lm.client import check_temperature
+from selftaught.lm.local import speculative as spec
 from selftaught.lm.local.embedded import QWEN_CODER_1_5B, cache_dir
 
 BACKENDS = ("local", "openai", "replay")
@@ -37,10 +38,16 @@ class LMConfig:
     threads: int | None = None
     ctx_per_slot: int = 4096
     startup_timeout_s: float = 180.0
+    speculative: str = spec.DEFAULT  # local: none | ngram | draft
+    draft_model_path: Path | None = None  # local, draft: another GGUF instead of the 0.5B draft model
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}", f"use one of: {', '.join(BACKENDS)}")
+        spec.check_kind(self.speculative)
+        if self.draft_model_path is not None and self.speculative != "draft":
+            raise ConfigError(f"a draft model is given but speculative is {self.speculative!r}",
+                              "add --speculative draft, or leave out --draft-model-path")
         if not 1 <= self.max_tokens <= MAX_TOKENS_LIMIT:
             raise ConfigError(
                 f"max_tokens {self.max_tokens} is out of range",
@@ -86,7 +93,7 @@ class LMConfig:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(LMConfig)}
 _BUDGET_KEYS = {"max_calls", "max_responses_per_call"}
-_PATHS = {"model_path", "cache_path"}
+_PATHS = {"model_path", "cache_path", "draft_model_path"}
 
 
 def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
@@ -99,6 +106,14 @@ def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
     values.update({k: v for k, v in env.items() if v})
     values.update({k: v for k, v in overrides.items() if v is not None})
     return _build(values, source=str(toml_path) if toml_path else "options")
+
+
+def from_record(record: Mapping[str, Any]) -> LMConfig:
+    """Exactly the config a run recorded in its config.json: no TOML file, no environment
+    variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples)."""
+    values = {k: v for k, v in record.items() if k != "budget" and v is not None}
+    values.update(record.get("budget") or {})
+    return _build(values, source="the run's config.json")
 
 
 def read_toml_table(path: Path, table_name: str) -> dict[str, Any]:
@@ -132,19 +147,24 @@ def _build(values: Mapping[str, Any], source: str) -> LMConfig:
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:
+    """A value of the field's declared type, or an error naming the source, key and fix; never a
+    conversion (`timeout_s = true` is not 1.0 s and `max_tokens = "100"` is not 100)."""
+    declared = str(_FIELDS[key].type)
     if key in _PATHS:
+        if not isinstance(value, (str, Path)):
+            raise ConfigError(f"{source}: lm.{key} = {value!r} is not a path", f"give {key} a path string")
         return Path(value).expanduser()
     if key == "cache":
-        return value if isinstance(value, CacheMode) else CacheMode.parse(str(value))
-    default = _FIELDS[key].default
-    if isinstance(default, bool) or default is None or isinstance(default, str):
-        return value
-    return _typed(key, value, type(default), source)
+        return value if isinstance(value, CacheMode) else CacheMode.parse(value if isinstance(value, str) else repr(value))
+    for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+        if declared.startswith(name):
+            return _typed(key, value, kind, source)
+    return value
 
 
 def _typed(key: str, value: Any, kind: type, source: str) -> Any:
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: lm.{key}={value!r} is not a {kind.__name__}",
-                          f"give {key} a {kind.__name__} value") from None
+    ok = type(value) is kind or (kind is float and type(value) is int)
+    if not ok:
+        raise ConfigError(f"{source}: lm.{key} = {value!r} is not a {kind.__name__}",
+                          f"give {key} a {kind.__name__} value" + (" (no quotes)" if isinstance(value, str) else ""))
+    return kind(value)

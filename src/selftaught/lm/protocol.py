@@ -1,7 +1,7 @@
 """The two seams of the language-model layer.
 
 `LanguageModel` is what improvers see (the paper's interface). `Backend` is what a
-deployment plugs in: one chat completion, synchronously. Everything else (budgets,
+deployment plugs in: chat completions, synchronously. Everything else (budgets,
 caching, accounting, concurrency) lives between the two, in `client.py`.
 """
 
@@ -33,12 +33,22 @@ class Completion:
 
 @runtime_checkable
 class Backend(Protocol):
-    """Produces one chat completion. Must be safe to call from several threads at once."""
+    """Produces chat completions. Must be safe to call from several threads at once.
+
+    Errors: raise `EngineError`/`EndpointError` for a failure of the machinery (it stops the
+    run); never return a partial list.
+    """
 
     name: str
     model: str
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion: ...
+
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
+        """Exactly n independent samples of one request. One request with `n` lets the engine
+        process the prompt once, so its prompt tokens are charged to the first completion and
+        0 to the others. A backend without this method gets n separate `complete` calls."""
+        ...
 
     def close(self) -> None: ...
 

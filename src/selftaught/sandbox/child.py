@@ -14,6 +14,7 @@ it is done and blocks until the fork-server has read the clock again and killed 
 from __future__ import annotations
 
 import builtins
+import ctypes
 import fcntl
 import itertools
 import os
@@ -48,11 +49,10 @@ def run_child(channel_fd: int, capture_fd: int, clock_fd: int | None, limits: di
     """Entry point of a forked child; never returns. clock_fd: the socket to the fork-server
     (calls), or None (improvers)."""
     os.setsid()
+    drop_capabilities()  # the fork-server's CAP_SYS_ADMIN (it mounts the scratch) is not the program's
     _place_fds({0: os.open("/dev/null", os.O_RDONLY), 1: capture_fd, 2: capture_fd, CHILD_CHANNEL_FD: channel_fd,
                 CHILD_CLOCK_FD: clock_fd})
-    scratch = os.path.join(settings["scratch"], "work")
-    os.makedirs(scratch, exist_ok=True)
-    os.chdir(scratch)
+    os.chdir(settings["scratch"])
     _apply_rlimits(limits)
     if seccomp_filter is not None:
         seccomp_filter.load()  # raises (and the child exits) rather than run unfiltered
@@ -77,6 +77,25 @@ def run_child(channel_fd: int, capture_fd: int, clock_fd: int | None, limits: di
         clock.send(b"done")
         clock.recv(1)
     os._exit(0)
+
+
+_libc: list = []  # libc, loaded by the fork-server (prepare_capabilities)
+
+
+def prepare_capabilities(libc_name: str) -> None:
+    """In the fork-server, once: load what drop_capabilities needs."""
+    _libc[:] = [ctypes.CDLL(libc_name, use_errno=True)]
+
+
+def drop_capabilities() -> None:
+    """Clear the effective, permitted and inheritable sets (the ambient set follows); raises
+    rather than run a program with a capability. Bounding-set capabilities cannot come back
+    without execve, which seccomp denies."""
+    if not _libc:
+        return  # not in a fork-server (tests running the child in-process)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    if _libc[0].capset(header, (ctypes.c_uint32 * 6)()) != 0:
+        raise OSError(ctypes.get_errno(), "cannot drop capabilities")
 
 
 def _place_fds(targets: dict) -> None:

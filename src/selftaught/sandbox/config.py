@@ -35,6 +35,10 @@ class SandboxConfig:
     max_frame_bytes: int = 8 << 20  # cap on any one message from the sandbox
     max_result_bytes: int = 4 << 20  # cap on an encoded return value
     scratch_bytes: int = 64 << 20  # tmpfs size of the scratch directory
+    # files, directories and hard links the scratch may hold (each costs kernel memory that
+    # its byte size does not count)
+    scratch_inodes: int = 16384
+    scratch_reset_timeout_s: float = 10.0  # a fork-server that needs longer is rebuilt
     max_file_bytes: int = 16 << 20  # RLIMIT_FSIZE
     max_threads: int = 64  # RLIMIT_NPROC for the slot's uid (threads count as processes)
     max_open_files: int = 64  # RLIMIT_NOFILE

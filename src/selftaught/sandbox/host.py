@@ -10,6 +10,7 @@ as the kernel counts it, read by the fork-server; the program cannot forge it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import queue
 import sys
@@ -68,8 +69,11 @@ class SandboxPool:
     unless config.unsafe is set (then it prints a loud banner and marks every Outcome).
     """
 
+    _numbers = itertools.count()  # pools of this process: each gets its own slot uids
+
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
+        self.number = next(SandboxPool._numbers)
         self.launch: dict = {}
         self._slots: queue.Queue[Slot] = queue.Queue()
         self._all: list[Slot] = []
@@ -97,7 +101,7 @@ class SandboxPool:
         # normal user it also counts the user's other processes, which must not starve it.
         self._nproc_base = 0 if os.geteuid() == 0 else isolation.tasks_of_current_uid()
         isolation.become_subreaper()
-        slots = [Slot(i, self.config, self.launch, self.launcher) for i in range(self.config.slots)]
+        slots = [Slot(i, self.config, self.launch, self.launcher, self.number) for i in range(self.config.slots)]
         errors: list[BaseException] = []
 
         def start_one(slot: Slot) -> None:
@@ -152,7 +156,8 @@ class SandboxPool:
             bwrap, binds = self._stage(bwrap, binds)
         prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, isolation.ro_bind_args(binds))
         prefix += ["--setenv", "PYTHONHASHSEED", "0"]  # same str hashes in every fork-server (see Slot)
-        settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH,
+        settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH, fresh_scratch=True,
+                        scratch_bytes=config.scratch_bytes, scratch_inodes=config.scratch_inodes,
                         extra_paths=[isolation.SANDBOX_SITE])
         return {"prefix": prefix, "boot": _boot_source(), "settings": settings}
 

@@ -55,15 +55,17 @@ class Identity:
     gid: int
 
 
-def identity_for_slot(slot: int, uid_base: int) -> Identity:
+def identity_for_slot(slot: int, uid_base: int, pool: int = 0) -> Identity:
     """One uid per worker slot when the host is root; otherwise the host's own uid.
 
     Root cannot be confined by RLIMIT_NPROC and can read 0600 files, so it must not be the
-    uid inside. The pid term keeps two pools in two processes from sharing uids.
+    uid inside. The pid term keeps pools of two processes apart, the pool term two pools of
+    one process (improvers and programs): slots that share a uid share RLIMIT_NPROC and may
+    signal each other.
     """
     if os.geteuid() != 0:
         return Identity(os.getuid(), os.getgid())
-    uid = uid_base + (os.getpid() % 100_000) * 100 + slot % 100
+    uid = uid_base + (os.getpid() % 10_000) * 10_000 + (pool % 100) * 100 + slot % 100
     return Identity(uid, uid)
 
 
@@ -248,6 +250,9 @@ def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[s
         "--setenv", "LANG", "C.UTF-8",
         "--setenv", "OPENBLAS_NUM_THREADS", "1",
         "--cap-drop", "ALL",
+        # kept in the sandbox's own user namespace only, by the fork-server, to mount a fresh
+        # scratch tmpfs per program; every child drops it before running anything
+        "--cap-add", "CAP_SYS_ADMIN",
     ]
     for path in SYSTEM_RO:
         argv += ["--ro-bind", path, path]

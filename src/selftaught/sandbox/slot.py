@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
@@ -30,18 +31,19 @@ class Slot:
     """One bwrap instance running one fork-server, with its own uid. Not thread-safe:
     the pool hands a slot to one caller at a time."""
 
-    def __init__(self, index: int, config: SandboxConfig, launch: dict, launcher: Executor) -> None:
+    def __init__(self, index: int, config: SandboxConfig, launch: dict, launcher: Executor, pool: int = 0) -> None:
         self.index = index
         self.config = config
         self.launch = launch  # argv prefix, boot source and settings (see SandboxPool)
         self.launcher = launcher  # the pool-lifetime thread every bwrap is started from
-        self.identity = isolation.identity_for_slot(index, config.uid_base)
+        self.identity = isolation.identity_for_slot(index, config.uid_base, pool)
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self.errors: Any = None
         self.runs = 0
         self.run_ids = itertools.count(1)
         self.hello: dict = {}
+        self.resetting: int | None = None  # the run whose scratch reset the fork-server has yet to confirm
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -86,8 +88,13 @@ class Slot:
             self.stop()
             raise SelftaughtError(f"the sandbox could not load its seccomp filter: "
                                   f"{hello.get('seccomp_error')}", isolation.FIX_ISOLATION)
+        if hello.get("scratch_error"):
+            self.stop()
+            raise SelftaughtError(f"the sandbox could not mount its scratch directory: "
+                                  f"{hello.get('scratch_error')}", isolation.FIX_ISOLATION)
         self.hello = hello
         self.runs = 0
+        self.resetting = None
 
     def stop(self) -> None:
         if self.control is not None:
@@ -122,17 +129,42 @@ class Slot:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def _ready(self) -> bool:
+        """Wait (before the next program's clock starts) for the fork-server to confirm that it
+        reset the scratch after the last run; False: rebuild this slot first."""
+        if not self.alive():
+            return False
+        if self.resetting is None:
+            return True
+        deadline = time.monotonic() + self.config.scratch_reset_timeout_s
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                self.control.settimeout(left)
+                message = json.loads(self.control.recv(65536) or b"null")
+                if message is None:
+                    return False
+                if type(message) is dict and message.get("ready") == self.resetting:
+                    self.resetting = None
+                    return message.get("clean") is True
+        except (OSError, ValueError):
+            return False
+        finally:
+            if self.control is not None:
+                self.control.settimeout(None)
+        return False
+
     # -- one run ---------------------------------------------------------------------------
 
     def execute(self, job: dict, limits: dict, wall: WallLimits, handlers: Mapping[str, Callable] | None = None,
                 arguments_fd: int | None = None) -> RawRun:
         """Run one job in a fresh child (see Conversation). arguments_fd: for a call, the memfd
         holding the encoded arguments, which the fork-server hands over once the clock runs."""
-        if not self.alive() or self.runs >= self.config.recycle_after:
+        if not self._ready() or self.runs >= self.config.recycle_after:
             self.stop()
             self.start()
         self.runs += 1
         run_id = next(self.run_ids)
+        self.resetting = run_id
         host_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         capture_r, capture_w = os.pipe()
         conversation = Conversation(self.config, self.control, run_id, host_sock, capture_r, handlers)

@@ -63,14 +63,15 @@ def build_filter(settings: dict, parent: int):
 
 
 def _add_pid_rules(filt, sc, parent: int) -> None:
-    """A child may signal, re-limit, renice or pin only itself.
+    """A child may signal (also with a queued signal), re-limit, renice or pin only itself.
 
     Inside the pid namespace the only other processes are bwrap's pid 1 and the fork-server
     (`parent`); a slot runs one child at a time. Negative pids (process groups, -1 = all)
     are caught as values above 2**31 - 1. pid 0 means the caller (its own new session for
     kill). Without these rules a program could make the *next* program in the slot fail.
     """
-    targets = [("kill", 0), ("tgkill", 0), ("prlimit64", 0), ("sched_setaffinity", 0),
+    targets = [("kill", 0), ("tgkill", 0), ("rt_sigqueueinfo", 0), ("rt_tgsigqueueinfo", 0),
+               ("prlimit64", 0), ("sched_setaffinity", 0),
                ("sched_setscheduler", 0), ("sched_setparam", 0), ("sched_setattr", 0),
                ("setpriority", 1), ("ioprio_set", 1)]
     for name, arg in targets:
@@ -79,6 +80,25 @@ def _add_pid_rules(filt, sc, parent: int) -> None:
         filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.GT, 0x7FFFFFFF))
     filt.add_rule(sc.KILL_PROCESS, "setpriority", sc.Arg(0, sc.NE, 0))  # only PRIO_PROCESS
     filt.add_rule(sc.KILL_PROCESS, "ioprio_set", sc.Arg(0, sc.NE, 1))  # only IOPRIO_WHO_PROCESS
+    _add_async_owner_rules(filt, sc)
+
+
+# Every other way to have the kernel send a signal: an owner for signal-driven I/O (SIGIO, or
+# any signal chosen with F_SETSIG) on a socket, pipe or file. The owner may be any process or
+# process group of the same uid, e.g. the fork-server; no program needs to set one.
+# (tkill, pidfd_open and pidfd_send_signal are denied outright; timer_create and mq_notify
+# can only target the caller's own threads, or mq_open is denied; PR_SET_PDEATHSIG signals
+# the caller itself.)
+ASYNC_OWNER_FCNTL = (8, 15)  # F_SETOWN, F_SETOWN_EX
+ASYNC_OWNER_IOCTL = (0x8901, 0x8902)  # FIOSETOWN, SIOCSPGRP
+
+
+def _add_async_owner_rules(filt, sc) -> None:
+    for command in ASYNC_OWNER_FCNTL:
+        filt.add_rule(sc.KILL_PROCESS, "fcntl", sc.Arg(1, sc.EQ, command))
+    for request in ASYNC_OWNER_IOCTL:
+        # ioctl's request is an unsigned int: compare its low 32 bits only
+        filt.add_rule(sc.KILL_PROCESS, "ioctl", sc.Arg(1, sc.MASKED_EQ, 0xFFFFFFFF, request))
 
 
 class CompiledFilter:

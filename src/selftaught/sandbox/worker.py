@@ -12,19 +12,27 @@ Process layout inside one bwrap instance (one worker slot):
   forks, and supervises the child: it reads the child's CPU clock when the child is ready
   (then hands it the arguments) and when it is done, enforces each phase's CPU limit and
   wall-clock backstop, and reports the exit status with the clock readings;
-* the child (child.py) drops into its own session, applies rlimits and seccomp, then talks
-  to the host directly over the data socket. Everything it says is untrusted data to the
+* the child (child.py) drops into its own session, drops every capability, applies rlimits
+  and seccomp, then talks to the host directly over the data socket. Everything it says is untrusted data to the
   host, and nothing in it can be trusted once the program has run, which is why the
   fork-server, not the child, measures the time of a call.
+
+The scratch directory is a tmpfs the fork-server mounts in its own mount namespace (it keeps
+CAP_SYS_ADMIN of the sandbox's user namespace for this, and nothing else; children drop it).
+After each run it checks that the scratch is exactly as mounted; if anything changed it
+unmounts it and mounts a fresh one: bounded work, whatever the program left (permissions,
+deep trees, hard links, a full disk). Only then does it tell the host it is ready, so the
+host starts the next program's clock after the reset, and a fork-server whose reset failed
+exits and is rebuilt before the next program.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -59,6 +67,12 @@ def main(settings: dict) -> None:
         except Exception:  # optional modules (numpy) may be missing
             pass
     child.prepare_generators()
+    child.prepare_capabilities(settings.get("libc", "libc.so.6"))
+    scratch, scratch_error = None, None
+    try:
+        scratch = Scratch(settings)
+    except Exception as exc:  # fail closed: the host refuses to run without a fresh scratch
+        scratch_error = f"{type(exc).__name__}: {exc}"
     seccomp_filter, seccomp_error = None, None
     if settings.get("seccomp"):
         try:
@@ -67,8 +81,8 @@ def main(settings: dict) -> None:
         except Exception as exc:  # fail closed: the host refuses to run without it
             seccomp_error = f"{type(exc).__name__}: {exc}"
     control.send(json.dumps({"hello": True, "preloaded": loaded, "seccomp": seccomp_filter is not None,
-                             "seccomp_error": seccomp_error}).encode())
-    if settings.get("seccomp") and seccomp_filter is None:
+                             "seccomp_error": seccomp_error, "scratch_error": scratch_error}).encode())
+    if (settings.get("seccomp") and seccomp_filter is None) or scratch is None:
         return
     gc.freeze()  # keep the preloaded heap shared copy-on-write across forks
     while True:
@@ -86,6 +100,10 @@ def main(settings: dict) -> None:
                 os.close(fd)
             continue
         _serve_one(control, request, fds, seccomp_filter, settings)
+        clean = scratch.reset()
+        control.send(json.dumps({"ready": request["id"], "clean": clean}).encode())
+        if not clean:
+            return  # the host rebuilds this slot before the next program
 
 
 class CpuClock:
@@ -239,10 +257,8 @@ def _serve_one(control: socket.socket, request: dict, fds: list, seccomp_filter,
         if calling:
             clock_parent.close()
             os.close(fds[2])
-    # Report first, wipe second: the host can judge this run while the scratch is cleaned,
-    # and the next request is only read after the wipe.
+    # Report first, reset the scratch second (see main): the host can judge this run meanwhile.
     control.send(json.dumps(watch.report(run_id, status, cpu_s)).encode())
-    _wipe_scratch(settings["scratch"])
 
 
 def _kill(pid: int) -> None:
@@ -253,21 +269,101 @@ def _kill(pid: int) -> None:
             pass
 
 
-def _wipe_scratch(scratch: str) -> None:
-    """Give every program a fresh, empty scratch by wiping it after each run."""
-    try:
-        entries = os.listdir(scratch)
-    except OSError:
-        return
-    for name in entries:
-        path = os.path.join(scratch, name)
+class Scratch:
+    """The scratch directory: every program finds it empty, writable and of full size.
+
+    Sandboxed, it is a tmpfs of its own (size and inode count capped: hard links and empty
+    files cost kernel memory that the byte size does not count), remounted whenever a run
+    changed anything in it. Unsafe mode (no namespaces) can only wipe a host directory."""
+
+    CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_NOATIME, MS_REC, MS_PRIVATE, MNT_DETACH = (
+        0x20000, 0x2, 0x4, 0x400, 0x4000, 0x40000, 0x2)
+
+    def __init__(self, settings: dict) -> None:
+        self.path = settings["scratch"]
+        self.mounted = bool(settings.get("fresh_scratch"))
+        if self.mounted:
+            self.libc = ctypes.CDLL(settings.get("libc", "libc.so.6"), use_errno=True)
+            self.libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+            self.libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+            self.options = (f"size={int(settings['scratch_bytes'])},nr_inodes={int(settings['scratch_inodes'])},"
+                            "mode=0700").encode()
+            # a mount namespace of the fork-server's own: mounts here reach nobody else
+            self._check(self.libc.unshare(self.CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            self._check(self.libc.mount(None, b"/", None, self.MS_REC | self.MS_PRIVATE, None), "make / private")
+            self._mount()
+        self.pristine = self._state()
+
+    def _check(self, result: int, what: str) -> None:
+        if result != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"{what}: {os.strerror(error)}")
+
+    def _mount(self) -> None:
+        self._check(self.libc.mount(b"scratch", self.path.encode(), b"tmpfs",
+                                    self.MS_NOSUID | self.MS_NODEV | self.MS_NOATIME, self.options),
+                    f"mount a tmpfs on {self.path}")
+
+    def _state(self) -> tuple:
+        """Everything a program could change: entries, metadata of the root (ctime moves with
+        any chmod, chown, xattr or utime), and the free blocks and inodes."""
+        entries = os.listdir(self.path)
+        st, vfs = os.lstat(self.path), os.statvfs(self.path)
+        return (tuple(entries), st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_mtime_ns,
+                st.st_ctime_ns, st.st_atime_ns, vfs.f_bfree, vfs.f_ffree)
+
+    def reset(self) -> bool:
+        """Make the scratch pristine again; False if that failed (the slot must be rebuilt).
+        Never raises: a crash here would take the fork-server down mid-protocol."""
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
+            try:
+                if self._state() == self.pristine:
+                    return True  # untouched (most programs): nothing to do
+            except OSError:
+                pass  # e.g. the program made the root unreadable: remount
+            if not self.mounted:
+                _wipe(self.path)
+                return not os.listdir(self.path)
+            self._check(self.libc.umount2(self.path.encode(), self.MNT_DETACH), f"unmount {self.path}")
+            self._mount()
+            self.pristine = self._state()  # a new tmpfs: new timestamps
+            return not self.pristine[0]
+        except BaseException:
+            return False
+
+
+def _wipe(scratch: str) -> None:
+    """Unsafe mode: empty a host directory, without recursion (trees may be deep), making
+    each directory writable and searchable first."""
+    stack, visited = [scratch], set()
+    while stack:
+        path = stack[-1]
+        visited.add(path)
+        try:
+            os.chmod(path, 0o700)
+            entries = list(os.scandir(path))
         except OSError:
-            pass
+            entries = []
+        pushed = False
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.path in visited:
+                    continue  # it could not be removed: leave it (the host sees the dirty scratch)
+                stack.append(entry.path)
+                pushed = True
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        if pushed:
+            continue
+        stack.pop()
+        if path != scratch:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
 
 
 def _set_dumpable_off(settings: dict) -> None:

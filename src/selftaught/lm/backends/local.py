@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from selftaught.lm.backends.engine_counts import EngineCounts
 from selftaught.lm.backends.openai_compat import EndpointConfig, OpenAIBackend
+from selftaught.lm.local import speculative
 from selftaught.lm.local.server import LlamaServer, ServerConfig
 from selftaught.lm.protocol import Completion, Message, Sampling
 
@@ -16,7 +18,7 @@ class LocalBackend:
         self.model = server.alias
         self.server = LlamaServer(server).start()
         endpoint = EndpointConfig(
-            base_url=self.server.base_url, model=server.alias, api_key="no-key",
+            base_url=self.server.base_url, model=server.alias, api_key=server.api_key or "no-key",
             timeout_s=timeout_s, max_retries=1,
         )
         # On any request failure, first ask whether the server died: that is the real error.
@@ -26,8 +28,19 @@ class LocalBackend:
     def base_url(self) -> str:
         return self.server.base_url
 
+    @property
+    def speculative(self) -> str:
+        """The speculative-decoding setting in use, with its llama.cpp flags."""
+        return speculative.describe(self.server.config.speculative)
+
+    def engine_counts(self) -> EngineCounts:
+        return self._http.engine_counts()
+
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         return self._http.complete(messages, sampling)
+
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
+        return self._http.complete_n(messages, sampling, n)
 
     def close(self) -> None:
         self._http.close()

@@ -24,5 +24,8 @@ class ReplayBackend:
             "use --cache replay with --backend replay, or another backend to record",
         )
 
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
+        return [self.complete(messages, sampling) for _ in range(n)]
+
     def close(self) -> None:
         pass

