@@ -23,10 +23,11 @@ SECRET = CASSETTES / "instance_secret"  # the recorded runs' hidden instances
 # Must match tests/cassettes/record.sh.
 BUDGET = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "2", "--n-tests", "1",
           "--meta-budget", "2", "--max-tokens", "900", "--sample-seed", "stop-e2e", "--accept", "paper",
-          "--workers", "1", "--improver-slots", "2", "--final-runs", "0"]
+          "--workers", "1", "--improver-slots", "2", "--final-runs", "0", "--improver-time-limit", "3000"]
 ACCEPT = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "3", "--n-tests", "2", "--meta-budget", "2",
           "--max-tokens", "600", "--sample-seed", "accept-e2e", "--accept", "paired", "--race-first-runs", "2",
-          "--race-max-runs", "4", "--final-runs", "2", "--workers", "1", "--improver-slots", "2"]
+          "--race-max-runs", "4", "--final-runs", "2", "--workers", "1", "--improver-slots", "2",
+          "--improver-time-limit", "3000"]
 
 
 def replay_args(tmp: Path, budget: list[str] = BUDGET) -> list[str]:

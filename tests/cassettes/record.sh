@@ -8,7 +8,7 @@ rm -f "$cassette"
 # Must match the budgets in tests/test_stop_e2e.py exactly. The instance secret is fixed so
 # that replayed runs score on the recorded instances.
 budget=(--lm-calls 1 --lm-responses 2 --utility-budget 2 --n-tests 1 --meta-budget 2 --max-tokens 900
-        --sample-seed stop-e2e --accept paper --workers 1 --improver-slots 2 --final-runs 0)
+        --sample-seed stop-e2e --accept paper --workers 1 --improver-slots 2 --final-runs 0 --improver-time-limit 3000)
 common=(--cache readwrite --cache-path "$cassette" --runs-dir "$work" --instance-secret tests/cassettes/instance_secret)
 selftaught self-improve --task fibonacci -T 1 "${budget[@]}" "${common[@]}"
 run=$(ls -d "$work"/*-self-improve)
@@ -21,7 +21,7 @@ selftaught transfer tests/cassettes/improvers --tasks parity "${budget[@]}" "${c
 # rewrite unscored; downstream, every improver sends the seed improver's requests.
 accept=(--lm-calls 1 --lm-responses 2 --utility-budget 3 --n-tests 2 --meta-budget 2 --max-tokens 600
         --sample-seed accept-e2e --accept paired --race-first-runs 2 --race-max-runs 4 --final-runs 2
-        --workers 1 --improver-slots 2)
+        --workers 1 --improver-slots 2 --improver-time-limit 3000)
 selftaught self-improve --task parity -T 2 --seed-improver tests/cassettes/acceptance/seed.py "${accept[@]}" "${common[@]}"
 sqlite3 "$cassette" "VACUUM" 2>/dev/null || python -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('VACUUM')" "$cassette"
 rm -f "$cassette-wal" "$cassette-shm"
