@@ -68,9 +68,13 @@ def test_self_improve_records_every_improver_with_its_meta_utility(self_improve_
     log = events(run)
     (iteration,) = [e for e in log if e["kind"] == "iteration"]
     assert iteration["t"] == 1 and iteration["lm_calls"] == 1
+    # What the recorded model did: I_0's one run returned a program that never defines fib
+    # (NameError, so û(I_0) = 0), and its one distinct candidate fared the same, so the
+    # paper's rule reverted it.
     scored = [e for e in log if e["kind"] == "meta_score"]
-    # I_0, and every candidate the seed improver proposed and scored with û
-    assert len(scored) >= 2 and all(0.0 <= e["val"] <= 1.0 and 0.0 <= e["test"] <= 1.0 for e in scored)
+    assert [(e["val"], e["test"]) for e in scored] == [(0.0, 0.0), (0.0, 0.0)]
+    assert (iteration["accepted"], iteration["reason"]) == (False, "û = 0; runs: ok x1")
+    assert (run / "improver_1.py").read_text() == (run / "improver_0.py").read_text()
     runs = [e for e in log if e["kind"] == "improver_run"]
     assert all(e["lm_calls"] <= 1 and e["utility_calls"] <= 2 for e in runs)
     usage = [json.loads(line) for line in (run / "usage.jsonl").read_text().splitlines()]
@@ -141,3 +145,17 @@ def test_show_summarises_a_run(self_improve_run):
     assert proc.returncode == 0, proc.stderr
     assert "meta-utility û per improver" in proc.stdout and "iterations" in proc.stdout
     assert "LM calls" in proc.stdout and "prompt" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def acceptance_run(tmp_path_factory) -> Path:
+    """Paired acceptance on parity, replayed: the seed improver proposes a candidate that keeps
+    the seed program unless a rewrite beats it (really different), which then proposes one that
+    returns its first rewrite unscored. Downstream, all send the seed improver's requests, so
+    they are compared on the same recorded samples (common random numbers)."""
+    tmp = tmp_path_factory.mktemp("accept")
+    proc = selftaught("self-improve", "--task", "parity", "-T", "2", "--seed-improver",
+                      str(CASSETTES / "acceptance" / "seed.py"), *replay_args(tmp, ACCEPT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp / "runs").iterdir()
+    return run

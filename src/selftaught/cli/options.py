@@ -49,6 +49,10 @@ LM_OPTIONS = [
     _option("max_retries", Optional[int], None, "--max-retries",
             "Retries of 429/5xx/connection errors, with backoff and jitter [default: 4].", LM),
     _option("timeout_s", Optional[float], None, "--timeout", "Seconds to wait for one response [default: 600].", LM),
+    _option("speculative", Optional[str], None, "--speculative",
+            "Speculative decoding in the local llama-server: none, ngram or draft [default: none].", LM),
+    _option("draft_model_path", Optional[Path], None, "--draft-model-path",
+            "A GGUF draft model for --speculative draft [default: the 0.5B model of selftaught[draft]].", LM),
     _option("config", Optional[Path], None, "--config", "TOML file with [lm] and [run] tables; flags override it.", LM),
 ]
 
