@@ -21,4 +21,9 @@ def test_config_validates(changes):
 
 def test_defaults_use_system_python_and_isolation():
     config = SandboxConfig()
-    assert config.unsafe is False and config.python == "/usr/bin/python3.11"
+    # the system interpreter of the host's Python version (the sandbox never sees the venv)
+    import os
+    import sys
+
+    assert config.unsafe is False and config.python == f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"
+    assert os.access(config.python, os.X_OK)

@@ -61,7 +61,7 @@ def test_disabled_user_namespaces_fail_closed(monkeypatch, tmp_path):
 
 def test_bind_args_only_numpy_and_pyseccomp():
     numpy_dir, seccomp_dir = isolation.module_dir("numpy"), isolation.module_dir("pyseccomp")
-    args = isolation.bind_args(numpy_dir, seccomp_dir)
+    args = isolation.ro_bind_args(isolation.site_binds(numpy_dir, seccomp_dir))
     targets = args[2::3]
     assert set(targets) <= {f"{isolation.SANDBOX_SITE}/{n}" for n in ("numpy", "numpy.libs", "pyseccomp.py")}
     assert f"{isolation.SANDBOX_SITE}/pyseccomp.py" in targets

@@ -38,10 +38,6 @@ class BudgetTracker:
     def calls_used(self) -> int:
         return self._calls
 
-    @property
-    def calls_left(self) -> int:
-        return self.budget.max_calls - self._calls
-
     def check(self, n_responses: int) -> None:
         """Raise if one call may not ask for `n_responses` responses."""
         if n_responses < 1:

@@ -142,11 +142,6 @@ def ro_bind_args(binds: Sequence[tuple[str, str]]) -> list[str]:
     return [arg for source, dest in binds for arg in ("--ro-bind", source, dest)]
 
 
-def bind_args(numpy_dir: str | None, seccomp_dir: str | None) -> list[str]:
-    """Read-only binds of the few third-party files the sandbox may import."""
-    return ro_bind_args(site_binds(numpy_dir, seccomp_dir))
-
-
 @dataclass(frozen=True)
 class StagingPlan:
     """Where bwrap and the bound packages appear inside the launcher thread's staging tmpfs."""
