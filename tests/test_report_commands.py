@@ -46,12 +46,17 @@ def test_report_of_a_directory_that_is_no_run_says_how_to_fix_it(tmp_path):
     assert "error:" in proc.stderr and "is not a run directory" in proc.stderr and "fix:" in proc.stderr
 
 
-def test_runs_lists_the_recorded_experiment():
-    proc = selftaught("runs", str(RUNS))
+def test_runs_lists_the_recorded_experiment(tmp_path):
+    import shutil
+
+    # a copy of experiment 1's two runs: results/runs also holds runs still in progress
+    for name in ("20261124-095439-self-improve", "20261124-100900-transfer"):
+        shutil.copytree(RUNS / name, tmp_path / name)
+    proc = selftaught("runs", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     for text in ("20261124-095439-self-improve", "20261124-100900-transfer", "finished", "0.518 (û val of I_0)"):
         assert text in proc.stdout
-    lines = [json.loads(line) for line in selftaught("runs", str(RUNS), "--json").stdout.splitlines()]
+    lines = [json.loads(line) for line in selftaught("runs", str(tmp_path), "--json").stdout.splitlines()]
     assert [(r["kind"], r["status"], r["tasks"][0]) for r in lines] == [
         ("self-improve", "finished", "lpn"), ("transfer", "finished", "parity")]
 

@@ -36,8 +36,12 @@ def test_the_transfer_run_agrees_with_its_table():
     assert [i.label for i in a.improvers] == ["I_0", "I_1=I_2"]
 
 
-def test_the_listing():
-    entries = list_runs(RUNS).entries
+def test_the_listing(tmp_path):
+    import shutil
+
+    for run in (SELF_IMPROVE, TRANSFER):  # results/runs also holds runs still in progress
+        shutil.copytree(run, tmp_path / run.name)
+    entries = list_runs(tmp_path).entries
     assert [(e.kind, e.status) for e in entries] == [("self-improve", "finished"), ("transfer", "finished")]
     assert entries[1].best == pytest.approx(sum(r["improvers"]["I_0"] for r in json.loads(
         (TRANSFER / "transfer.json").read_text())) / 5)
@@ -47,7 +51,8 @@ def test_a_transfer_run_moved_together_with_its_source_run_still_finds_the_impro
     import shutil
 
     moved = tmp_path / "elsewhere"
-    shutil.copytree(RUNS, moved)
+    for run in (SELF_IMPROVE, TRANSFER):
+        shutil.copytree(run, moved / run.name)
     config = moved / TRANSFER.name / "config.json"
     data = json.loads(config.read_text())
     data["settings"]["source"] = f"/no/longer/here/{SELF_IMPROVE.name}"
