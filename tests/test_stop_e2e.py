@@ -26,7 +26,7 @@ BUDGET = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "2", "--
           "--workers", "1", "--improver-slots", "2", "--final-runs", "0", "--improver-time-limit", "3000"]
 ACCEPT = ["--lm-calls", "1", "--lm-responses", "2", "--utility-budget", "3", "--n-tests", "2", "--meta-budget", "2",
           "--max-tokens", "600", "--sample-seed", "accept-e2e", "--accept", "paired", "--race-first-runs", "2",
-          "--race-max-runs", "4", "--final-runs", "2", "--workers", "1", "--improver-slots", "2",
+          "--race-max-runs", "6", "--final-runs", "2", "--workers", "1", "--improver-slots", "2",
           "--improver-time-limit", "3000"]
 
 
@@ -90,8 +90,10 @@ def test_transfer_prints_and_saves_table_1(tmp_path):
     (run,) = (tmp_path / "runs").iterdir()
     table = (run / "transfer.md").read_text()
     assert "| task | u(s) | û(I_0) | û(I_1) |" in table and "| parity |" in table
-    (row,) = json.loads((run / "transfer.json").read_text())
-    assert 0.3 < row["seed_program"] < 0.7 and set(row["improvers"]) == {"I_0", "I_1"}
+    (row,) = json.loads((run / "transfer.json").read_text())["rows"]
+    assert set(row["improvers"]) == {"I_0", "I_1"} and round(row["seed_program"], 3) == 0.488
+    # I_1 is I_0 (the recorded iteration was reverted): the same runs, a paired difference of 0
+    assert row["improvers"]["I_1"] == row["improvers"]["I_0"] and row["versus_first"]["I_1"]["mean"] == 0.0
 
 
 def assert_resumed_without_redoing(run: Path, before: list[dict], tmp: Path) -> None:
@@ -108,13 +110,13 @@ def assert_resumed_without_redoing(run: Path, before: list[dict], tmp: Path) -> 
 
 
 def test_a_run_cut_mid_iteration_resumes_without_redoing_anything(self_improve_run, tmp_path):
-    """The on-disk state of a kill -9 inside iteration 1, right after its first û run
-    finished (the journal is fsynced line by line), plus a line torn mid-write."""
+    """The on-disk state of a kill -9 inside iteration 1, while the candidate's û run was
+    running (the journal is fsynced line by line), plus a line torn mid-write."""
     run = tmp_path / "runs" / self_improve_run.name
     shutil.copytree(self_improve_run, run)
     log = events(run)
     start = next(i for i, e in enumerate(log) if e["kind"] == "iteration_started")
-    cut = next(i for i, e in enumerate(log) if i > start and e["kind"] == "improver_run") + 1
+    cut = next(i for i, e in enumerate(log) if i > start and e["kind"] == "improver_run")
     assert any(e["kind"] == "improver_run" for e in log[cut:]), "the cut must leave work undone"
     lines = (run / "events.jsonl").read_text().splitlines(keepends=True)
     (run / "events.jsonl").write_text("".join(lines[:cut]) + lines[cut][: len(lines[cut]) // 2])
@@ -159,3 +161,30 @@ def acceptance_run(tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = (tmp / "runs").iterdir()
     return run
+
+
+def test_paired_acceptance_takes_the_really_better_candidate_and_rejects_the_worse(acceptance_run):
+    log = events(acceptance_run)
+    first, second = [e for e in log if e["kind"] == "iteration"]
+    # The recorded model's parity programs all score 0, so the seed improver's û is 0, and the
+    # candidate that keeps the seed program (0.505 on val) wins every fresh pair; the sign
+    # test passes at 6 pairs (p = 1/64 < 0.05/3).
+    assert (first["accepted"], first["reason"]) == (
+        True, "accepted: better on 6 fresh pairs, mean difference +0.505 [+0.505, +0.505], 6 wins / 0 losses")
+    assert first["evidence"]["look"] == 3 and first["evidence"]["comparison"]["indices"] == [2, 3, 4, 5, 6, 7]
+    assert round(first["val"], 3) == 0.505 and round(first["test"], 3) == 0.488
+    # Its proposal returns its first rewrite unscored: û = 0, rejected before any race.
+    assert (second["accepted"], second["reason"]) == (False, "û = 0; runs: ok x2")
+    keep_best = (CASSETTES / "acceptance" / "keep_best.py").read_text()
+    assert (acceptance_run / "improver_2.py").read_text() == keep_best
+
+
+def test_the_final_comparison_is_paired_on_fresh_test_runs(acceptance_run):
+    summary = json.loads((acceptance_run / "self_improvement.json").read_text())
+    final = summary["final"]
+    assert final["indices"] == [8, 9] and final["split"] == "test"  # after the 2 û runs and 6 race runs
+    # at index 9 the model wrote a parity program that scores 0.466 on test, so keeping the seed
+    # program gained only 0.022 there: two pairs cannot show an improvement at 95%
+    assert [round(d, 3) for d in final["differences"]] == [0.488, 0.022] and summary["improved"] is False
+    assert (round(final["difference"]["mean"], 3), final["difference"]["n"]) == (0.255, 2)
+

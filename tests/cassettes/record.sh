@@ -20,7 +20,7 @@ selftaught transfer tests/cassettes/improvers --tasks parity "${budget[@]}" "${c
 # differs (keeps the seed program unless a rewrite beats it) and one that returns its first
 # rewrite unscored; downstream, every improver sends the seed improver's requests.
 accept=(--lm-calls 1 --lm-responses 2 --utility-budget 3 --n-tests 2 --meta-budget 2 --max-tokens 600
-        --sample-seed accept-e2e --accept paired --race-first-runs 2 --race-max-runs 4 --final-runs 2
+        --sample-seed accept-e2e --accept paired --race-first-runs 2 --race-max-runs 6 --final-runs 2
         --workers 1 --improver-slots 2 --improver-time-limit 3000)
 selftaught self-improve --task parity -T 2 --seed-improver tests/cassettes/acceptance/seed.py "${accept[@]}" "${common[@]}"
 sqlite3 "$cassette" "VACUUM" 2>/dev/null || python -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('VACUUM')" "$cassette"
