@@ -12,7 +12,7 @@ from selftaught.improve import open_pools
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient
-from selftaught.lm.protocol import Completion
+from selftaught.lm.usage import UsageLog
 from selftaught.loop import self_improve
 from selftaught.meta import MetaUtility
 from selftaught.runs.rundir import RunDir
@@ -20,15 +20,7 @@ from selftaught.session import Session
 from selftaught.settings import PRESETS
 from selftaught.utility import ScoreMemo
 
-
-class NoModel:
-    name, model = "none", "none"
-
-    def complete(self, messages, sampling):
-        raise AssertionError("these improvers never call the language model")
-
-    def close(self):
-        pass
+from .fakes import NoModel
 
 
 def returning(text: str, probe: bool = True) -> str:
@@ -66,14 +58,9 @@ def pools():
 
 def session_for(tmp_path, pools, **settings) -> Session:
     run = RunDir.create(tmp_path, "self-improve", {})
-    lm = LanguageModelClient(NoModel(), ResponseCache(None, CacheMode.OFF), _NoLog(), Budget(1, 1), 16)
+    lm = LanguageModelClient(NoModel(), ResponseCache(None, CacheMode.OFF), UsageLog(None), Budget(1, 1), 16)
     settings = dataclasses.replace(PRESETS["small"], **{"improver_time_limit_s": 60.0, **settings})
     return Session(run, settings, pools, lm, ScoreMemo(run.journal))
-
-
-class _NoLog:
-    def record(self, record):
-        pass
 
 
 def run_loop(tmp_path, pools, seed, **settings):

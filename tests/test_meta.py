@@ -15,6 +15,7 @@ from selftaught.improvers import seed_improver
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.usage import UsageLog
 from selftaught.lm.protocol import Completion
 from selftaught.meta import MetaUtility
 from selftaught.runs.rundir import RunDir
@@ -49,11 +50,6 @@ class NumberedPrograms:
         pass
 
 
-class _NoLog:
-    def record(self, record):
-        pass
-
-
 @pytest.fixture(scope="module")
 def pools():
     with open_pools() as pools:
@@ -63,7 +59,7 @@ def pools():
 def test_improvers_that_differ_only_in_a_comment_get_the_same_meta_utility(tmp_path, pools):
     backend = NumberedPrograms()
     run = RunDir.create(tmp_path, "self-improve", {})
-    lm = LanguageModelClient(backend, ResponseCache(tmp_path / "cache.sqlite", CacheMode.READWRITE), _NoLog(),
+    lm = LanguageModelClient(backend, ResponseCache(tmp_path / "cache.sqlite", CacheMode.READWRITE), UsageLog(None),
                              Budget(1, 2), 64)
     settings = dataclasses.replace(PRESETS["small"], n_tests=3, lm_calls=1, lm_responses=2, utility_budget=2,
                                    improver_time_limit_s=120.0)

@@ -12,6 +12,7 @@ from selftaught.improve import open_pools
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.usage import UsageLog
 from selftaught.runs.rundir import RunDir
 from selftaught.session import Session
 from selftaught.settings import PRESETS
@@ -19,26 +20,13 @@ from selftaught.stop import improve_task, transfer_improvers
 from selftaught.tasks.loader import load_task
 from selftaught.utility import ScoreMemo
 
+from .fakes import NoModel
+
 FAST_FIB = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
 
 
 def returning(program: str) -> str:
     return f"def improve_algorithm(initial_solution, utility, language_model):\n    return {program!r}\n"
-
-
-class NoModel:
-    name, model = "none", "none"
-
-    def complete(self, messages, sampling):
-        raise AssertionError("not used")
-
-    def close(self):
-        pass
-
-
-class _NoLog:
-    def record(self, record):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +37,7 @@ def pools():
 
 def session(tmp_path, pools, command="improve") -> Session:
     run = RunDir.create(tmp_path, command, {})
-    lm = LanguageModelClient(NoModel(), ResponseCache(None, CacheMode.OFF), _NoLog(), Budget(1, 1), 16)
+    lm = LanguageModelClient(NoModel(), ResponseCache(None, CacheMode.OFF), UsageLog(None), Budget(1, 1), 16)
     settings = dataclasses.replace(PRESETS["small"], n_tests=2, improver_time_limit_s=60.0)
     return Session(run, settings, pools, lm, ScoreMemo(run.journal))
 

@@ -167,7 +167,6 @@ def self_improve(
 
         selftaught self-improve --resume runs/20261124-101500-self-improve
     """
-    import dataclasses
 
     from selftaught.ids import program_id
     from selftaught.improvers import seed_improver
