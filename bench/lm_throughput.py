@@ -237,14 +237,13 @@ def improve_fibonacci(today: bool, runs: Path) -> float:
     from selftaught.lm.config import LMConfig
     from selftaught.runs.rundir import RunDir
     from selftaught.settings import PRESETS
-    from selftaught.stop import improve_task, open_session
+    from selftaught.stop import Config, improve_task, open_session
     from selftaught.tasks.loader import load_task
 
     settings = replace(PRESETS["small"], sample_seed=os.urandom(4).hex())
-    lm = LMConfig(max_tokens=settings.max_tokens, cache=CacheMode.OFF,
-                  speculative="none" if today else speculative.DEFAULT, budget=settings.lm_budget)
+    lm = LMConfig(cache=CacheMode.OFF, speculative="none" if today else speculative.DEFAULT)
     run = RunDir.create(runs, "improve", {})
-    with (separate_requests() if today else _nothing()), open_session(run, lm, settings) as session:
+    with (separate_requests() if today else _nothing()), open_session(run, Config(lm, settings)) as session:
         started = time.perf_counter()
         improve_task(session, load_task("fibonacci"), seed_improver())
         return time.perf_counter() - started

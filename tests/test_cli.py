@@ -159,9 +159,12 @@ def test_evaluate_names_a_missing_program():
 
 def test_budget_keys_in_the_lm_table_are_refused_for_runs(tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text("[lm]\nmax_tokens = 100\n")
+    config.write_text("[lm]\nmax_calls = 100\n")
     assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
-                       "[lm] max_tokens is a run setting for this command", "[run] table as max_tokens")
+                       "[lm] max_calls is a run setting for this command", "[run] table as lm_calls")
+    config.write_text("[run]\nmax_tokens = 100\n")
+    assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
+                       "run.max_tokens is a language-model setting", "[lm] table")
 
 
 def test_improve_needs_a_task_or_a_run_to_resume():

@@ -7,7 +7,7 @@ from selftaught.settings import PRESETS, resolve
 def test_the_paper_preset_is_the_papers_setting():
     paper = PRESETS["paper"]
     assert (paper.lm_calls, paper.lm_responses, paper.utility_budget, paper.n_tests) == (4, 6, 25, 5)
-    assert paper.max_tokens == 1024 and paper.accept == "paper" and paper.final_runs == 0
+    assert paper.accept == "paper" and paper.final_runs == 0
     assert paper.loop().limits.lm_budget.max_responses_per_call == 6
 
 

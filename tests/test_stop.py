@@ -80,11 +80,11 @@ def test_transfer_returns_a_report_with_paired_differences_and_saves_it(tmp_path
 
 
 def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypatch):
+    from selftaught.config import Config
     from selftaught.lm.config import from_sources
-    from selftaught.stop import lm_config_from_record, run_record
 
-    recorded = run_record(from_sources(None, backend="local"), PRESETS["small"], unsafe=False)["lm"]
+    recorded = json.loads(json.dumps(Config(from_sources(None, backend="local"), PRESETS["small"]).record()))
     monkeypatch.setenv("OPENAI_MODEL", "gpt-4o")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://elsewhere/v1")
-    config = lm_config_from_record(recorded)
+    config = Config.from_record(recorded).lm
     assert (config.model, config.base_url, config.backend) == (None, None, "local")

@@ -13,7 +13,7 @@ from selftaught.executors import Executor, SerialExecutor, make_executor
 if TYPE_CHECKING:  # the session's parts import the settings, which import them back
     from selftaught.improve import Pools
     from selftaught.lm.client import LanguageModelClient
-    from selftaught.lm.config import LMConfig
+    from selftaught.config import Config
     from selftaught.lm.local.embedded import Progress
     from selftaught.runs.rundir import RunDir
     from selftaught.settings import RunSettings
@@ -35,16 +35,16 @@ class Session:
 
 
 @contextmanager
-def open_session(run: "RunDir", lm_config: "LMConfig", settings: "RunSettings", unsafe: bool = False,
-                 progress: "Progress | None" = None) -> Iterator[Session]:
+def open_session(run: "RunDir", config: "Config", progress: "Progress | None" = None) -> Iterator[Session]:
     from selftaught.improve import open_pools
     from selftaught.lm import open_language_model
     from selftaught.utility import ScoreMemo
 
+    settings = config.run
     executor = make_executor(settings.workers, settings.executor, settings.ray_address)
     try:
-        with open_pools(settings.improver_slots, settings.program_slots, unsafe) as pools, \
-                open_language_model(lm_config, usage_log=run.usage_log, progress=progress) as lm:
+        with open_pools(settings.improver_slots, settings.program_slots, config.unsafe) as pools, \
+                open_language_model(config.served_lm(), usage_log=run.usage_log, progress=progress) as lm:
             runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
             yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal, run.instance_secret), executor)
     finally:

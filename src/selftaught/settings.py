@@ -17,9 +17,9 @@ from selftaught.errors import ConfigError
 from selftaught.executors import EXECUTORS
 from selftaught.improve import ImproverLimits
 from selftaught.lm.budget import Budget
-from selftaught.lm.config import read_toml_table
 from selftaught.loop import LoopSettings
 from selftaught.meta import MetaSettings
+from selftaught.tomlconfig import read_table, typed, unknown_key
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class RunSettings:
     n_tests: int  # improver runs per task in one û evaluation
     meta_budget: int  # û calls per improver-of-improvers run
     iterations: int  # T
-    max_tokens: int
     improver_time_limit_s: float
     accept: str = "paper"  # paper | incumbent | paired: see selftaught/acceptance
     meta_responses: int = 0  # responses per LM call of the improver-of-improvers; 0: lm_responses
@@ -94,10 +93,18 @@ class RunSettings:
         return LoopSettings(self.iterations, self.accept, self.race_first_runs, self.race_max_runs,
                             self.final_runs, self.meta_feedback, ImproverLimits(budget, self.meta_budget, outer))
 
+    def improver_runs_estimate(self, n_tasks: int) -> int:
+        """Improver runs of a self-improve run over `n_tasks` tasks, for a progress bar: û of
+        I_0, then one û per candidate per step (races add runs, identical candidates cost none)."""
+        candidates = min(self.meta_responses or self.lm_responses, self.meta_budget)
+        return self.n_tests * n_tasks * (1 + self.iterations * candidates)
+
     @classmethod
     def from_record(cls, record: dict) -> "RunSettings":
-        """The settings a run directory's config.json recorded (older runs: keep_incumbent)."""
+        """The settings a run directory's config.json recorded (older runs: keep_incumbent, and
+        max_tokens, which the LM config holds)."""
         values = dict(record)
+        values.pop("max_tokens", None)
         if values.pop("keep_incumbent", False):
             values["accept"] = "incumbent"
         return cls(**values)
@@ -105,11 +112,11 @@ class RunSettings:
 
 PRESETS: dict[str, RunSettings] = {
     "paper": RunSettings(preset="paper", lm_calls=4, lm_responses=6, utility_budget=25, n_tests=5,
-                         meta_budget=25, iterations=3, max_tokens=1024, improver_time_limit_s=3600),
+                         meta_budget=25, iterations=3, improver_time_limit_s=3600),
     # Every candidate the improver-of-improvers writes (6 per iteration) gets a û; CRN make
     # candidates that behave like the incumbent cost almost nothing (same samples, same scores).
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
-                         meta_budget=6, iterations=2, max_tokens=1024, improver_time_limit_s=600,
+                         meta_budget=6, iterations=2, improver_time_limit_s=600,
                          accept="paired", meta_responses=6, race_first_runs=2, race_max_runs=6,
                          final_runs=4, workers=2, improver_slots=3),
 }
@@ -121,18 +128,14 @@ def resolve(preset: str, toml_path: Path | None = None, **overrides: Any) -> Run
         raise ConfigError(f"unknown preset {preset!r}", f"use one of: {', '.join(PRESETS)}")
     values: dict[str, Any] = {}
     if toml_path is not None:
-        table = read_toml_table(toml_path, "run")
-        unknown = set(table) - _FIELDS
-        if unknown:
-            raise ConfigError(f"{toml_path}: unknown setting run.{sorted(unknown)[0]}",
-                              f"valid settings: {', '.join(sorted(_FIELDS))}")
+        table = read_table(toml_path, "run")
         for key, value in table.items():
-            kind = type(getattr(PRESETS[preset], key))
-            ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool)) \
-                or (kind is float and type(value) is int)
-            if not ok:
-                raise ConfigError(f"{toml_path}: run.{key} = {value!r} is not a {kind.__name__}",
-                                  f"give {key} a {kind.__name__} value")
+            if key == "max_tokens":
+                raise ConfigError(f"{toml_path}: run.max_tokens is a language-model setting",
+                                  "move it to the [lm] table")
+            if key not in _FIELDS:
+                raise unknown_key(str(toml_path), "run", key, _FIELDS)
+            typed(str(toml_path), f"run.{key}", value, type(getattr(PRESETS[preset], key)))
         values.update(table)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return dataclasses.replace(PRESETS[preset], **values)

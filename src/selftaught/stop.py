@@ -2,38 +2,28 @@
 transfer improvers to new tasks. Each function works in a run directory, resumes from it, and
 returns a report object (the CLI only displays it).
 
-    with open_session(run, lm_config, settings) as session:
+    with open_session(run, Config(lm_config, settings)) as session:
         report = improve_task(session, load_task("fibonacci"), seed_improver())
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from selftaught.config import Config
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
 from selftaught.improve import RunSpec, attempt, task_ref
-from selftaught.lm.config import LMConfig
 from selftaught.loop import SelfImprovement, self_improve
 from selftaught.meta import MetaUtility
 from selftaught.session import Session, open_session
-from selftaught.settings import RunSettings
 from selftaught.tasks.task import Task
 from selftaught.transfer import TransferReport, transfer
 
 __all__ = ["Session", "open_session", "improve_task", "self_improvement", "transfer_improvers",
-           "run_record", "ImproveReport"]
-
-
-def run_record(lm_config: LMConfig, settings: RunSettings, unsafe: bool, **extra: object) -> dict:
-    """What config.json keeps about a run (no secrets: only the name of the key's variable)."""
-    lm = dataclasses.asdict(lm_config)
-    lm["budget"] = dataclasses.asdict(lm_config.budget)
-    lm["cache"] = lm_config.cache.value
-    return {"run": dataclasses.asdict(settings), "lm": lm, "unsafe_no_sandbox": unsafe, **extra}
+           "Config", "ImproveReport"]
 
 
 @dataclass(frozen=True)
@@ -95,19 +85,19 @@ def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> Self
     return result
 
 
+def seed_program_scores(session: Session, tasks: Sequence[Task]) -> dict[str, tuple[float, float]]:
+    """u(s) of each task's seed program on (val, test), from the run's score memo."""
+    memo, programs = session.memo, session.pools.programs
+    return {t.name: (memo.evaluation(t, t.seed_program, "val", programs).score,
+                     memo.evaluation(t, t.seed_program, "test", programs).score) for t in tasks}
+
+
 def transfer_improvers(session: Session, improvers: Sequence[tuple[str, str]],
                        tasks: Sequence[Task]) -> TransferReport:
     """The transfer table; also saved as transfer.md and transfer.json in the run directory."""
     report = transfer(session, improvers, tasks)
     report.save(session.run.path)
     return report
-
-
-def lm_config_from_record(record: dict) -> LMConfig:
-    """The LM config a run directory recorded, ignoring the environment (see lm/config.py)."""
-    from selftaught.lm.config import from_record
-
-    return from_record(record)
 
 
 def improver_files(run: Path) -> list[Path]:

@@ -1,7 +1,7 @@
 """Option groups shared by several commands, declared once.
 
 `lm_options` adds the language-model flags to a command and hands it a built `LMConfig`;
-`run_options` adds the preset and budget flags and hands it a `RunSettings`. Typer reads
+`stop_options` adds those and the preset and budget flags and hands it a `Config`. Typer reads
 the combined signature, so every command's --help lists the flags under their own panels.
 """
 
@@ -53,7 +53,7 @@ LM_OPTIONS = [
             "Speculative decoding in the local llama-server: none, ngram or draft [default: none].", LM),
     _option("draft_model_path", Optional[Path], None, "--draft-model-path",
             "A GGUF draft model for --speculative draft [default: the 0.5B model of selftaught[draft]].", LM),
-    _option("config", Optional[Path], None, "--config", "TOML file with [lm] and [run] tables; flags override it.", LM),
+    _option("config_file", Optional[Path], None, "--config", "TOML file with [lm] and [run] tables; flags override it.", LM),
 ]
 
 DEBUG = _option("debug", bool, False, "--debug", "Show tracebacks for errors.", "Options")
@@ -99,8 +99,6 @@ RUN_OPTIONS = [
             "Name of the run's LM sample streams in the response cache; two runs with the same seed and "
             "settings replay the same samples [default: a fresh random seed per run].", BUDGET),
 ]
-# Run settings in this command family; an [lm] table may not set them (they would be overridden).
-_RUN_ONLY_LM_KEYS = {"max_tokens": "max_tokens", "max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
 
 
 def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> Callable:
@@ -111,7 +109,7 @@ def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> C
         hints = get_type_hints(fn, include_extras=True)
         own = [p.replace(annotation=hints.get(p.name, p.annotation))
                for p in inspect.signature(fn).parameters.values()]
-        own = [p for p in own if p.name not in {"lm", "settings"}]  # supplied by `build`
+        own = [p for p in own if p.name not in {"lm", "config"}]  # supplied by `build`
 
         @functools.wraps(fn)
         def wrapper(**kwargs: Any) -> Any:
@@ -125,11 +123,11 @@ def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> C
     return decorate
 
 
-def _lm_config(group: dict, **overrides: Any) -> Any:
+def _lm_config(group: dict) -> Any:
     from selftaught.lm.config import from_sources
 
-    config = group.pop("config")
-    return from_sources(config, **{**group, **overrides})
+    config_file = group.pop("config_file")
+    return from_sources(config_file, **group)
 
 
 def lm_options(fn: Callable) -> Callable:
@@ -138,30 +136,17 @@ def lm_options(fn: Callable) -> Callable:
 
 
 def stop_options(fn: Callable) -> Callable:
-    """Add the language-model, preset and budget flags; the command receives `lm: LMConfig`
-    and `settings: RunSettings`. The run's max_tokens and LM budget come from the settings."""
+    """Add the language-model, preset and budget flags; the command receives `config: Config`."""
 
     def build(group: dict) -> dict:
         import secrets
 
-        from selftaught.errors import ConfigError
-        from selftaught.lm.config import read_toml_table
-        from selftaught.settings import resolve
+        from selftaught.config import load
 
-        if group["config"] is not None:
-            clash = sorted(set(read_toml_table(group["config"], "lm")) & set(_RUN_ONLY_LM_KEYS))
-            if clash:
-                raise ConfigError(f"{group['config']}: [lm] {clash[0]} is a run setting for this command",
-                                  f"move it to the [run] table as {_RUN_ONLY_LM_KEYS[clash[0]]}")
         run = {p.name: group.pop(p.name) for p in RUN_OPTIONS}
         run["sample_seed"] = run["sample_seed"] or secrets.token_hex(4)
-        settings = resolve(run.pop("preset"), group["config"], max_tokens=group.pop("max_tokens"), **run)
-        # The local server gets a slot per response that can be asked for at once: every worker's
-        # call, or the improver-of-improvers' candidates.
-        at_once = max(settings.lm_responses * settings.workers, settings.meta_responses)
-        lm = _lm_config(group, max_tokens=settings.max_tokens, max_calls=settings.lm_calls,
-                        max_responses_per_call=at_once)
-        return {"lm": lm, "settings": settings}
+        config_file = group.pop("config_file")
+        return {"config": load(run.pop("preset"), config_file, lm_flags=group, run_flags=run)}
 
     return _inject(LM_OPTIONS + RUN_OPTIONS, build)(fn)
 

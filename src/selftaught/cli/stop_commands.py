@@ -17,7 +17,7 @@ from selftaught.cli.options import byte_progress, console, stop_options
 from selftaught.cli.render import files_table, pct, print_tables, watch
 from selftaught.errors import ConfigError
 from selftaught.textsafe import clean, terminal
-from selftaught.lm.config import LMConfig
+from selftaught.config import Config
 from selftaught.settings import RunSettings
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where new run directories go.")]
@@ -39,24 +39,20 @@ def _secret(path: Path | None):
     return read_secret(path) if path is not None else None
 
 
-def _start(command: str, resume: Path | None, runs_dir: Path, lm: LMConfig, settings: RunSettings,
-           unsafe: bool, secret_file: Path | None = None, **record: object):
-    """A new run directory, or the one being resumed (whose saved settings and instance secret
+def _start(command: str, resume: Path | None, runs_dir: Path, config: Config, unsafe: bool,
+           secret_file: Path | None = None, **record: object):
+    """A new run directory, or the one being resumed (whose saved config and instance secret
     then win)."""
     from selftaught.runs.rundir import RunDir
-    from selftaught.stop import lm_config_from_record, run_record
 
     if resume is None:
-        run = RunDir.create(runs_dir, command, run_record(lm, settings, unsafe, **record), _secret(secret_file))
+        config = dataclasses.replace(config, unsafe=unsafe)
+        run = RunDir.create(runs_dir, command, config.record(**record), _secret(secret_file))
         console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
-        return run, lm, settings, unsafe
+        return run, config
     run = RunDir.resume(resume, command)
-    saved = run.settings
     console.print(f"resuming {run.path} with its saved settings")
-    # Where the run goes (executor, cluster address) may change on resume; what it computes may not.
-    recorded = dataclasses.replace(RunSettings.from_record(saved["run"]), executor=settings.executor,
-                                   ray_address=settings.ray_address)
-    return run, lm_config_from_record(saved["lm"]), recorded, saved["unsafe_no_sandbox"]
+    return run, Config.from_record(run.settings).moved(config.run.executor, config.run.ray_address)
 
 
 def _task_ref(task: str) -> str:
@@ -70,8 +66,7 @@ def improve(
     task: Annotated[Optional[str], typer.Argument(
         help="A built-in task name or a task directory (not needed with --resume).")] = None,
     *,
-    lm: LMConfig,
-    settings: RunSettings,
+    config: Config,
     improver: Annotated[Optional[Path], typer.Option(
         "--improver", help="An improver .py file, or a self-improve run directory (its last improver) "
                            "[default: the paper's seed improver].")] = None,
@@ -102,15 +97,15 @@ def improve(
     if resume is None:
         source = seed_improver() if improver is None else load_improver(improver)
         loaded = load_task(task)  # fail on a bad task before creating a run directory
-        run, lm, settings, unsafe = _start("improve", None, runs_dir, lm, settings, unsafe, instance_secret,
-                                           task=_task_ref(task), improver=program_id(source))
+        run, config = _start("improve", None, runs_dir, config, unsafe, instance_secret,
+                             task=_task_ref(task), improver=program_id(source))
         run.save_program(source)
     else:
-        run, lm, settings, unsafe = _start("improve", resume, runs_dir, lm, settings, unsafe)
+        run, config = _start("improve", resume, runs_dir, config, unsafe)
         source = run.load_program(run.settings["improver"])
         loaded = load_task(run.settings["task"])
     with byte_progress("assembling model") as progress, \
-            open_session(run, lm, settings, unsafe, progress) as session, \
+            open_session(run, config, progress) as session, \
             watch(run.journal, f"improving {loaded.name}", total=1):
         report = improve_task(session, loaded, source)
 
@@ -133,8 +128,7 @@ def improve(
 
 @stop_options
 def self_improve(
-    lm: LMConfig,
-    settings: RunSettings,
+    config: Config,
     task: Annotated[list[str], typer.Option(
         "--task", help="Downstream task(s) of the meta-utility; repeat for several.")] = ["lpn"],  # noqa: B006
     iterations: Annotated[Optional[int], typer.Option(
@@ -170,35 +164,31 @@ def self_improve(
 
     from selftaught.ids import program_id
     from selftaught.improvers import seed_improver
-    from selftaught.stop import load_improver, open_session, self_improvement
+    from selftaught.stop import load_improver, open_session, seed_program_scores, self_improvement
     from selftaught.tasks.loader import load_task
 
-    settings = dataclasses.replace(settings, accept="incumbent" if keep_incumbent else settings.accept,
-                                   iterations=settings.iterations if iterations is None else iterations)
+    settings = dataclasses.replace(config.run, accept="incumbent" if keep_incumbent else config.run.accept,
+                                   iterations=config.run.iterations if iterations is None else iterations)
     first = seed_improver() if seed is None else load_improver(seed)
     if resume is None:
         tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
-    run, lm, settings, unsafe = _start("self-improve", resume, runs_dir, lm, settings, unsafe, instance_secret,
-                                       tasks=[_task_ref(name) for name in task], seed_improver=program_id(first))
+    run, config = _start("self-improve", resume, runs_dir, dataclasses.replace(config, run=settings), unsafe,
+                         instance_secret, tasks=[_task_ref(name) for name in task], seed_improver=program_id(first))
     if resume is None:
         run.save_program(first)
     elif "seed_improver" in run.settings:
         first = run.load_program(run.settings["seed_improver"])
     else:
         first = seed_improver()  # runs made before --seed-improver existed
-    if iterations is not None:
-        settings = dataclasses.replace(settings, iterations=iterations)  # -T may extend a resumed run
+    if iterations is not None:  # -T may extend a resumed run
+        config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
+    settings = config.run
     tasks = [load_task(name) for name in run.settings["tasks"]]
-    runs_per_score = settings.n_tests * len(tasks)
-    candidates = min(settings.meta_responses or settings.lm_responses, settings.meta_budget)
-    expected = runs_per_score * (1 + settings.iterations * candidates)  # an estimate: races add runs
     with byte_progress("assembling model") as progress, \
-            open_session(run, lm, settings, unsafe, progress) as session, \
-            watch(run.journal, "improver runs", total=expected):
+            open_session(run, config, progress) as session, \
+            watch(run.journal, "improver runs", total=settings.improver_runs_estimate(len(tasks))):
         result = self_improvement(session, tasks, first)
-        seeds = {t.name: (session.memo.evaluation(t, t.seed_program, "val", session.pools.programs).score,
-                          session.memo.evaluation(t, t.seed_program, "test", session.pools.programs).score)
-                 for t in tasks}
+        seeds = seed_program_scores(session, tasks)
     print_tables(self_improvement_table(result, seeds, settings),
                  files_table(run.path, [f"improver_{it.t}.py" for it in result.iterations]
                              + ["events.jsonl", "usage.jsonl"]))
@@ -230,8 +220,7 @@ def transfer(
     source: Annotated[Optional[Path], typer.Argument(
         help="A self-improve run directory (its improver_<t>.py files); not needed with --resume.")] = None,
     *,
-    lm: LMConfig,
-    settings: RunSettings,
+    config: Config,
     tasks: Annotated[str, typer.Option(
         "--tasks", help="Comma-separated held-out tasks.")] = DEFAULT_TRANSFER,
     runs_dir: RunsDir = Path("runs"),
@@ -259,14 +248,14 @@ def transfer(
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if resume is None:
         improver_files(source), [load_task(name) for name in names]  # fail before creating a run directory
-    run, lm, settings, unsafe = _start("transfer", resume, runs_dir, lm, settings, unsafe, instance_secret,
-                                       source=str(source.resolve()) if source else None,
-                                       tasks=[_task_ref(name) for name in names])
+    run, config = _start("transfer", resume, runs_dir, config, unsafe, instance_secret,
+                         source=str(source.resolve()) if source else None, tasks=[_task_ref(name) for name in names])
+    settings = config.run
     labelled = labelled_improvers(Path(run.settings["source"]))
     loaded = [load_task(name) for name in run.settings["tasks"]]
     expected = len(loaded) * len(labelled) * settings.n_tests
     with byte_progress("assembling model") as progress, \
-            open_session(run, lm, settings, unsafe, progress) as session, \
+            open_session(run, config, progress) as session, \
             watch(run.journal, "improver runs", total=expected):
         report = transfer_improvers(session, labelled, loaded)
 

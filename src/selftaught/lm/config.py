@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,6 +14,7 @@ from selftaught.lm.cache import CacheMode
 from selftaught.lm.client import check_temperature
 from selftaught.lm.local import speculative as spec
 from selftaught.lm.local.embedded import QWEN_CODER_1_5B, cache_dir
+from selftaught.tomlconfig import read_table, typed, unknown_key
 
 BACKENDS = ("local", "openai", "replay")
 MAX_TOKENS_LIMIT = 32_768
@@ -101,7 +101,7 @@ def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
     variables, then explicit overrides (CLI flags; None means "not given")."""
     values: dict[str, Any] = {}
     if toml_path is not None:
-        values.update(read_toml_table(toml_path, "lm"))
+        values.update(read_table(toml_path, "lm"))
     env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "model": os.environ.get("OPENAI_MODEL")}
     values.update({k: v for k, v in env.items() if v})
     values.update({k: v for k, v in overrides.items() if v is not None})
@@ -110,24 +110,10 @@ def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
 
 def from_record(record: Mapping[str, Any]) -> LMConfig:
     """Exactly the config a run recorded in its config.json: no TOML file, no environment
-    variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples)."""
+    variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples).
+    A recorded budget is ignored: a run's LM budget belongs to its run settings."""
     values = {k: v for k, v in record.items() if k != "budget" and v is not None}
-    values.update(record.get("budget") or {})
     return _build(values, source="the run's config.json")
-
-
-def read_toml_table(path: Path, table_name: str) -> dict[str, Any]:
-    """One table of a TOML config file (missing table: empty), with errors naming the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist", "check the --config path") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax at that line") from None
-    table = data.get(table_name, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [{table_name}] must be a table", f"write the settings under a [{table_name}] header")
-    return table
 
 
 def _build(values: Mapping[str, Any], source: str) -> LMConfig:
@@ -135,12 +121,11 @@ def _build(values: Mapping[str, Any], source: str) -> LMConfig:
     budget: dict[str, int] = {}
     for key, value in values.items():
         if key in _BUDGET_KEYS:
-            budget[key] = _typed(key, value, int, source)
+            budget[key] = typed(source, f"lm.{key}", value, int)
         elif key in _FIELDS and key != "budget":
             kwargs[key] = _coerce(key, value, source)
         else:
-            valid = sorted((set(_FIELDS) - {"budget"}) | _BUDGET_KEYS)
-            raise ConfigError(f"{source}: unknown setting lm.{key}", f"valid settings: {', '.join(valid)}")
+            raise unknown_key(source, "lm", key, (set(_FIELDS) - {"budget"}) | _BUDGET_KEYS)
     if budget:
         kwargs["budget"] = Budget(**budget)
     return LMConfig(**kwargs)
@@ -158,13 +143,5 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return value if isinstance(value, CacheMode) else CacheMode.parse(value if isinstance(value, str) else repr(value))
     for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str)):
         if declared.startswith(name):
-            return _typed(key, value, kind, source)
+            return typed(source, f"lm.{key}", value, kind)
     return value
-
-
-def _typed(key: str, value: Any, kind: type, source: str) -> Any:
-    ok = type(value) is kind or (kind is float and type(value) is int)
-    if not ok:
-        raise ConfigError(f"{source}: lm.{key} = {value!r} is not a {kind.__name__}",
-                          f"give {key} a {kind.__name__} value" + (" (no quotes)" if isinstance(value, str) else ""))
-    return kind(value)

@@ -132,12 +132,13 @@ def _run_wall(a: RunAnalysis) -> float:
 
 def _settings_line(a: RunAnalysis) -> str:
     s = a.run.run_settings
+    lm = a.run.settings.get("lm") if isinstance(a.run.settings.get("lm"), dict) else {}
     parts = [f"tasks: {', '.join(a.entry.tasks) or '-'}", f"model: {a.entry.model}"]
     if s:
         parts.append(f"preset {s.get('preset', '?')}: {s.get('lm_calls', '?')} LM calls × {s.get('lm_responses', '?')} "
                      f"responses, utility budget {s.get('utility_budget', '?')}, {s.get('n_tests', '?')} runs per "
                      f"task in û, meta budget {s.get('meta_budget', '?')}, T = {s.get('iterations', '?')}, "
-                     f"{s.get('max_tokens', '?')} tokens")
+                     f"{lm.get('max_tokens', s.get('max_tokens', '?'))} tokens")  # older runs kept it in [run]
     if isinstance(a.run.settings.get("source"), str):
         found = "" if a.run.source_run() else " (not found here)"
         parts.append(f"improvers from {Path(a.run.settings['source']).name}{found}")

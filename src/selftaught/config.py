@@ -1,0 +1,71 @@
+"""`Config`: everything a run computes with, each value stored once.
+
+    lm      the language-model layer: backend, model, max_tokens, temperature, cache, server
+    run     the recipe: budgets, acceptance rule, executor (`settings.RunSettings`)
+    unsafe  whether LM-written code runs without the sandbox
+
+The LM budget is the run's (`run.lm_calls` x `run.lm_responses` per improver run); the budget
+the LM layer is opened with, which sizes the local server's parallel slots, is derived from it
+and never stored. A resumed run rebuilds its Config from config.json alone: no TOML file, no
+environment variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from selftaught.errors import ConfigError
+from selftaught.lm.budget import Budget
+from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
+from selftaught.settings import RunSettings, resolve
+from selftaught.tomlconfig import read_table
+
+# [lm] keys that the run's settings own in a STOP command.
+RUN_OWNED_LM_KEYS = {"max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
+
+
+@dataclass(frozen=True)
+class Config:
+    lm: LMConfig
+    run: RunSettings
+    unsafe: bool = False
+
+    def served_lm(self) -> LMConfig:
+        """The LM config a session opens: lm_calls calls per improver run, and a server slot per
+        response that can be asked for at once (every worker's call, or the
+        improver-of-improvers' candidates)."""
+        at_once = max(self.run.lm_responses * self.run.workers, self.run.meta_responses)
+        return dataclasses.replace(self.lm, budget=Budget(self.run.lm_calls, at_once))
+
+    def moved(self, executor: str, ray_address: str) -> "Config":
+        """The same run on another executor: where a run goes may change on resume, what it
+        computes may not."""
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, executor=executor, ray_address=ray_address))
+
+    def record(self, **extra: object) -> dict:
+        """What config.json keeps (no secrets: only the name of the key's variable)."""
+        lm = {f.name: getattr(self.lm, f.name) for f in dataclasses.fields(self.lm) if f.name != "budget"}
+        lm["cache"] = self.lm.cache.value
+        return {"run": dataclasses.asdict(self.run), "lm": lm, "unsafe_no_sandbox": self.unsafe, **extra}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> "Config":
+        """Exactly the config a run recorded (older records: see RunSettings.from_record)."""
+        return cls(lm_from_record(record["lm"]), RunSettings.from_record(record["run"]),
+                   bool(record.get("unsafe_no_sandbox", False)))
+
+
+def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any] | None = None,
+         run_flags: Mapping[str, Any] | None = None, unsafe: bool = False) -> Config:
+    """A STOP command's config: the preset, then the [lm] and [run] tables of `toml_path`, then
+    OPENAI_* environment variables (lm), then flags (None: not given)."""
+    if toml_path is not None:
+        clash = sorted(set(read_table(toml_path, "lm")) & set(RUN_OWNED_LM_KEYS))
+        if clash:
+            raise ConfigError(f"{toml_path}: [lm] {clash[0]} is a run setting for this command",
+                              f"move it to the [run] table as {RUN_OWNED_LM_KEYS[clash[0]]}")
+    run = resolve(preset, toml_path, **(run_flags or {}))
+    return Config(from_sources(toml_path, **(lm_flags or {})), run, unsafe)
