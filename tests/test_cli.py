@@ -201,3 +201,40 @@ def test_evaluate_shows_hostile_program_output_harmlessly(tmp_path):
     for bad in ("\x1b[2J", "\x1b]0;", "\x07", "\r", "\u202e"):
         assert bad not in proc.stdout and bad not in proc.stderr, repr(bad)
     assert "\\x1b[2J" in proc.stdout and "[red]" in proc.stdout
+
+
+def test_ctrl_c_does_not_wait_for_a_running_improver(tmp_path):
+    """The first Ctrl-C unwinds; an improver run in flight (here one that sleeps for minutes)
+    is abandoned, not awaited, and nothing unfinished is recorded as a result."""
+    import json
+    import shutil
+    import signal
+    import time
+    from pathlib import Path
+
+    cache = tmp_path / "cache.sqlite"  # replay opens a recorded cache; the improver never asks it
+    shutil.copy(Path(__file__).parent / "cassettes" / "stop.sqlite", cache)
+    sleepy = tmp_path / "sleepy.py"
+    sleepy.write_text("import time\ndef improve_algorithm(initial_solution, utility, language_model):\n"
+                      "    time.sleep(300)\n    return initial_solution\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "selftaught", "self-improve", "--task", "fibonacci", "--seed-improver", str(sleepy),
+         "-T", "1", "--workers", "2", "--improver-slots", "3", "--backend", "replay", "--cache-path", str(cache), "--runs-dir", str(tmp_path / "runs"),
+         "--improver-time-limit", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"})
+    deadline = time.monotonic() + 120
+    journal = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        journal = next((tmp_path / "runs").glob("*/events.jsonl"), None)
+        if journal and "improver_run_started" in journal.read_text():
+            break
+        time.sleep(0.05)
+    time.sleep(2)  # well inside the sandbox's sleep
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    proc.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 20  # not the improver's 300 s
+    assert proc.returncode != 0 and "interrupted" in stderr and "--resume" in stderr
+    kinds = [json.loads(line)["kind"] for line in journal.read_text().splitlines()]
+    assert "improver_run_started" in kinds and "improver_run" not in kinds

@@ -183,6 +183,213 @@ def test_timer_signals_reach_only_its_own_threads(one_slot, healthy):
     healthy(one_slot)
 
 
+# ---- class 3: no program holds more than its memory limit of host memory ------------------
+
+MEMORY_LIMIT_MB = 256
+HOLD = """import ctypes, os, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CHUNK = b'x' * (1 << 20)
+def fill(fd, mib):
+    for _ in range(mib):
+        os.write(fd, CHUNK)
+def f():
+    held = []
+    {attack}
+    time.sleep(1.5)  # hold it while the host looks
+    return len(held)
+"""
+MEMORY_ATTACKS = {
+    # anonymous files filled with write(): not in the address space, so not under RLIMIT_AS
+    "memfd": ("while True:\n        try:\n            fd = os.memfd_create('m')\n        except OSError:\n"
+              "            break\n        fill(fd, 15)\n        held.append(fd)"),
+    "memfd_syscall": ("while True:\n        fd = libc.syscall(319, b'm', 0)\n        if fd < 0:\n"
+                      "            break\n        fill(fd, 15)\n        held.append(fd)"),
+    # descriptors parked in flight in a socket do not count against the open-file limit
+    "parked_fds": ("a, b = socket.socketpair()\n    a.setblocking(False)\n    for i in range(2000):\n"
+                   "        fd = os.memfd_create('m')\n        fill(fd, 15)\n        try:\n"
+                   "            socket.send_fds(a, [b'x'], [fd])\n        except OSError:\n            break\n"
+                   "        finally:\n            os.close(fd)\n        held.append(i)"),
+    "big_pipes": ("while True:\n        try:\n            r, w = os.pipe()\n        except OSError:\n"
+                  "            break\n        libc.fcntl(w, 1031, 1 << 20)\n        os.set_blocking(w, False)\n"
+                  "        try:\n            fill(w, 1)\n        except BlockingIOError:\n            pass\n"
+                  "        held.append((r, w))"),
+    "big_socket_buffers": ("while True:\n        try:\n            a, b = socket.socketpair()\n"
+                           "        except OSError:\n            break\n"
+                           "        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 30)\n"
+                           "        a.setblocking(False)\n        try:\n            while True:\n"
+                           "                a.send(CHUNK[:65536])\n        except BlockingIOError:\n"
+                           "            pass\n        held.append((a, b))"),
+}
+BOUNDED = {
+    # allowed, and bounded by the open-file limit times the kernel's default buffer sizes:
+    # as many as the open-file limit allows, each filled until the kernel refuses more
+    "pipes": ("while True:\n        try:\n            r, w = os.pipe()\n        except OSError:\n"
+              "            break\n        os.set_blocking(w, False)\n        try:\n            fill(w, 1)\n"
+              "        except BlockingIOError:\n            pass\n        held.append((r, w))"),
+    "socket_buffers": ("while True:\n        try:\n            a, b = socket.socketpair()\n"
+                       "        except OSError:\n            break\n"
+                       "        a.setblocking(False)\n        try:\n            while True:\n"
+                       "                a.send(CHUNK[:65536])\n        except BlockingIOError:\n"
+                       "            pass\n        held.append((a, b))"),
+}
+
+
+def host_memory_taken_during(action) -> tuple[object, int]:
+    """(action's result, the largest drop of the host's MemAvailable while it ran, in MiB)."""
+    import threading
+    import time
+
+    def available() -> int:
+        with open("/proc/meminfo") as meminfo:
+            return next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:")) // 1024
+
+    before, lowest, done = available(), [available()], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            lowest[0] = min(lowest[0], available())
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result = action()
+    finally:
+        done.set()
+        watcher.join()
+    return result, before - lowest[0]
+
+
+@pytest.mark.parametrize("name", sorted(MEMORY_ATTACKS))
+def test_memory_outside_the_address_space_is_refused(one_slot, name, healthy):
+    server = fork_server_of(one_slot)
+    body = HOLD.format(attack=MEMORY_ATTACKS[name])
+    outcome, taken_mb = host_memory_taken_during(
+        lambda: one_slot.call(body, "f", [], time_limit_s=2.0, memory_limit_mb=MEMORY_LIMIT_MB))
+    assert outcome.status == "blocked", (name, outcome)
+    assert taken_mb < MEMORY_LIMIT_MB, (name, taken_mb)  # the attack aims at ~900 MiB
+    assert fork_server_of(one_slot) == server
+    healthy(one_slot)
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDED))
+def test_kernel_buffers_a_program_may_fill_stay_small(one_slot, name, healthy):
+    outcome, taken_mb = host_memory_taken_during(
+        lambda: one_slot.call(HOLD.format(attack=BOUNDED[name]), "f", [], time_limit_s=2.0,
+                              memory_limit_mb=MEMORY_LIMIT_MB))
+    assert outcome.status == "ok" and outcome.value >= 25, (name, outcome)  # ~30 pairs of descriptors
+    assert taken_mb < 64, (name, taken_mb)
+    healthy(one_slot)
+
+
+# ---- class 4: the host's work and memory are bounded whatever the sandbox sends ------------
+
+
+def test_an_oversized_program_is_refused_without_host_work(one_slot):
+    import time
+
+    from selftaught.sandbox import telemetry
+
+    body = "def f():\n    return 1\n" + "x = [1, 2, 3]\n" * 80_000  # ~1.1 MB
+    misses = telemetry.scan.cache_info().misses
+    started = time.perf_counter()
+    outcome = one_slot.call(body, "f", [])
+    assert time.perf_counter() - started < 0.5
+    assert outcome.status == "syntax_error" and "over the sandbox's 262144-byte cap" in outcome.diagnostics
+    assert outcome.telemetry.static_flags == ("oversized",)
+    assert telemetry.scan.cache_info().misses == misses  # not parsed on the host either
+
+
+def test_a_program_is_scanned_once_however_often_it_runs(one_slot):
+    from selftaught.sandbox import telemetry
+
+    body = "import ctypes\ndef f(i):\n    return i\n" + "y = [1, 2, 3]\n" * 15_000  # ~210 kB
+    before = telemetry.scan.cache_info()
+    values = [one_slot.call(body, "f", [i]).value for i in range(5)]
+    after = telemetry.scan.cache_info()
+    assert values == [0, 1, 2, 3, 4]
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 4)
+
+
+RAW_FRAMES = """import json, os, struct, time
+def send(message):
+    frame = json.dumps(message).encode()
+    os.write(4, struct.pack('>I', len(frame)) + frame)
+"""
+
+
+def test_queued_requests_and_their_memory_are_bounded():
+    import threading
+    import time
+
+    from selftaught.sandbox import conversation
+
+    def rss_mb() -> float:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+    calls = []
+
+    def slow_lm(method, kwargs):
+        calls.append(method)
+        time.sleep(0.05)
+        return ["x"]
+
+    # 100 requests of just under 1 MiB each, of tiny objects (the most memory once parsed:
+    # ~20 MB each), written without waiting for a reply
+    body = RAW_FRAMES + """def improve_algorithm(initial_solution, utility, language_model):
+    blob = [[]] * 330_000
+    for i in range(100):
+        send({"request": i, "target": "lm", "method": "prompt", "kwargs": {"expertise": "", "blob": blob}})
+    return "sent"
+"""
+    with SandboxPool(SandboxConfig(slots=1)) as pool:
+        base, peak, done = rss_mb(), [0.0], threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_mb())
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", slow_lm, 30.0)
+        finally:
+            done.set()
+            watcher.join()
+    assert outcome.status == "bad_output" and "more than 67108864 bytes" in outcome.diagnostics, outcome
+    assert len(calls) <= 64  # cut off at the run's byte budget
+    assert peak[0] - base < 400, (peak[0] - base)  # unbounded, this held ~1.3 GB
+    assert conversation._MAX_PENDING == 4
+
+
+def test_a_request_over_its_cap_is_refused_inside(one_slot):
+    body = """def improve_algorithm(initial_solution, utility, language_model):
+    try:
+        language_model.prompt("e", "m" * (2 << 20))
+    except Exception as exc:
+        return type(exc).__name__ + ": " + str(exc)
+    return "sent"
+"""
+    with SandboxPool(SandboxConfig(slots=1)) as pool:
+        outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: ["never"], 10.0)
+    assert outcome.value == "HostError: a request may hold at most 1048576 bytes", outcome
+
+
+def test_an_event_flood_is_cut_off(one_slot, healthy):
+    body = RAW_FRAMES + """def f():
+    for i in range(200_000):
+        send({"event": "x"})
+    time.sleep(5)
+    return "flooded"
+"""
+    outcome = one_slot.call(body, "f", [], time_limit_s=2.0)
+    assert outcome.status == "bad_output" and "more than 20000 frames" in outcome.diagnostics, outcome
+    healthy(one_slot)
+
+
 # ---- loose ends: the improver and program pools never share a uid -------------------------
 
 

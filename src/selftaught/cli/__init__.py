@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -59,8 +60,28 @@ def _register() -> None:
 _register()
 
 
+INTERRUPT_GRACE_S = 10.0
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """First Ctrl-C: unwind (close the LM server and the sandboxes), but never wait for
+    in-flight improver runs, which can take minutes: after INTERRUPT_GRACE_S, or at a second
+    Ctrl-C, exit at once. The journal is append-only, so --resume loses only unfinished work."""
+    import os
+    import threading
+
+    console.print("\ninterrupted: stopping (Ctrl-C again to quit at once); finished work is kept, "
+                  "continue with --resume", style="yellow")
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    watchdog = threading.Timer(INTERRUPT_GRACE_S, os._exit, args=(130,))
+    watchdog.daemon = True  # a quick unwind exits without waiting for it
+    watchdog.start()
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: expected errors become one clear message and a non-zero exit."""
+    signal.signal(signal.SIGINT, _on_interrupt)
     try:
         app()  # typer handles usage errors, --help and Ctrl-C itself
     except SelftaughtError as exc:

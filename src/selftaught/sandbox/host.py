@@ -209,9 +209,9 @@ class SandboxPool:
         draws random numbers from a fixed state; `random` and numpy's generators are seeded
         with rng_seed just before the call.
         """
-        text, flags = _program_text(program_text)
+        text, flags, invalid = _program_text(program_text, self.config.max_program_bytes)
         if text is None:
-            return self._judge_invalid_text(flags)
+            return self._judge_invalid_text(flags, invalid)
         try:
             call_frame = protocol.encode_frame({"args": protocol.to_wire(list(args)),
                                                 "kwargs": protocol.to_wire(dict(kwargs or {}))},
@@ -246,9 +246,9 @@ class SandboxPool:
         Handlers run in host threads; a utility handler that itself uses this pool needs a
         free slot (use slots >= 2 or a second pool).
         """
-        text, flags = _program_text(improver_text)
+        text, flags, invalid = _program_text(improver_text, self.config.max_program_bytes)
         if text is None:
-            return self._judge_invalid_text(flags)
+            return self._judge_invalid_text(flags, invalid)
         utility_attrs = dict(utility_attributes or {})
         utility_attrs.setdefault("str", utility_description)
         utility_attrs.setdefault("description", utility_description)
@@ -322,8 +322,8 @@ class SandboxPool:
             unsafe=self.config.unsafe,
         )
 
-    def _judge_invalid_text(self, flags: tuple[str, ...]) -> Outcome:
-        return Outcome(status="syntax_error", diagnostics="program text is not valid UTF-8",
+    def _judge_invalid_text(self, flags: tuple[str, ...], why: str) -> Outcome:
+        return Outcome(status="syntax_error", diagnostics=why,
                        telemetry=Telemetry(static_flags=flags), unsafe=self.config.unsafe)
 
 
@@ -373,20 +373,23 @@ def _judge_error(error: dict) -> tuple[str, str]:
     return "crash", f"{kind}: {message}"
 
 
-def _program_text(program: str | bytes) -> tuple[str | None, tuple[str, ...]]:
-    """Decode program text strictly; garbage bytes are a syntax error, not a crash."""
+def _program_text(program: str | bytes, max_bytes: int) -> tuple[str | None, tuple[str, ...], str]:
+    """(text, static flags, why it cannot run): program text decoded strictly; garbage bytes
+    are a syntax error, not a crash, and an oversized text is neither sent nor scanned."""
     if isinstance(program, bytes):
         try:
             program = program.decode("utf-8")
         except UnicodeDecodeError:
-            return None, ("unparsable",)
+            return None, ("unparsable",), "program text is not valid UTF-8"
     if type(program) is not str:
-        return None, ("unparsable",)
+        return None, ("unparsable",), "program text is not a string"
     try:
-        program.encode("utf-8")  # lone surrogates cannot cross the wire
+        size = len(program.encode("utf-8"))  # lone surrogates cannot cross the wire
     except UnicodeEncodeError:
-        return None, ("unparsable",)
-    return program, telemetry.scan(program)
+        return None, ("unparsable",), "program text is not valid UTF-8"
+    if size > max_bytes:
+        return None, ("oversized",), f"program text of {size} bytes is over the sandbox's {max_bytes}-byte cap"
+    return program, telemetry.scan(program), ""
 
 
 def _replace(outcome: Outcome, **changes: Any) -> Outcome:

@@ -160,6 +160,10 @@ class FrameReader:
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[dict]:
+        return [frame for _size, frame in self.feed_sized(data)]
+
+    def feed_sized(self, data: bytes) -> list[tuple[int, dict]]:
+        """The complete frames so far, each with its size in bytes (checked before parsing)."""
         self._buffer += data
         frames = []
         while len(self._buffer) >= HEADER.size:
@@ -170,7 +174,7 @@ class FrameReader:
                 break
             body = bytes(self._buffer[HEADER.size : HEADER.size + size])
             del self._buffer[: HEADER.size + size]
-            frames.append(decode_body(body))
+            frames.append((size, decode_body(body)))
         return frames
 
 

@@ -25,7 +25,17 @@ DENIED_SYSCALLS = (
     # namespace: a program could leave memory or messages behind for the next one.
     "shmget", "shmat", "msgget", "msgsnd", "semget", "mq_open",
     "migrate_pages", "move_pages",
+    # Memory a program could hold outside its address space (RLIMIT_AS does not count it): an
+    # anonymous file filled with write() instead of mmap(), and descriptors parked "in flight"
+    # in a socket (SCM_RIGHTS needs sendmsg; the runtime only ever receives descriptors).
+    "memfd_create", "memfd_secret", "sendmsg", "sendmmsg",
 )
+# Growing kernel buffers past their defaults, which no memory limit counts: a pipe's
+# (F_SETPIPE_SZ: 64 KiB -> 1 MiB) and a socket's (SO_SNDBUF/SO_RCVBUF: ~400 KiB -> 2 x
+# net.core.wmem_max, 8 MiB here). At the defaults, all the descriptors a program may open
+# hold at most ~30 MiB.
+BUFFER_FCNTL = (1031,)
+SOL_SOCKET, BUFFER_SOCKOPTS = 1, (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
 
 
 def build_filter(settings: dict, parent: int):
@@ -58,6 +68,10 @@ def build_filter(settings: dict, parent: int):
     # clone3 hides its flags behind a pointer; ENOSYS makes glibc fall back to clone.
     filt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     filt.add_rule(sc.KILL_PROCESS, "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    for command in BUFFER_FCNTL:
+        filt.add_rule(sc.KILL_PROCESS, "fcntl", sc.Arg(1, sc.EQ, command))
+    for option in BUFFER_SOCKOPTS:
+        filt.add_rule(sc.KILL_PROCESS, "setsockopt", sc.Arg(1, sc.EQ, SOL_SOCKET), sc.Arg(2, sc.EQ, option))
     _add_pid_rules(filt, sc, parent)
     return filt
 

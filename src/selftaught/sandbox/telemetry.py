@@ -8,6 +8,7 @@ program that evades the scan is still confined by the sandbox.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import signal
 
@@ -35,8 +36,11 @@ _BUDGET_WORDS = ("budget", "use_count", "max_responses", "n_calls", "call_count"
 _SANDBOX_WORDS = ("sandbox", "use_sandbox", "seccomp", "bwrap")
 
 
+@functools.lru_cache(maxsize=64)
 def scan(program_text: str) -> tuple[str, ...]:
-    """Sorted, de-duplicated flags for one program; ("unparsable",) if it does not parse."""
+    """Sorted, de-duplicated flags for one program; ("unparsable",) if it does not parse.
+    Remembered: an evaluation calls the same program once per instance, and parsing a large
+    one costs the host far more than running it costs the sandbox."""
     try:
         tree = ast.parse(program_text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
