@@ -235,21 +235,22 @@ BOUNDED = {
 }
 
 
-def host_memory_taken_during(action) -> tuple[object, int]:
-    """(action's result, the largest drop of the host's MemAvailable while it ran, in MiB)."""
+def meminfo_mb(field: str, path: str = "/proc/meminfo") -> float:
+    with open(path) as info:
+        return next(int(line.split()[1]) for line in info if line.startswith(field + ":")) / 1024
+
+
+def extreme_during(sample, action, pick=min) -> tuple[object, float, float]:
+    """(action's result, `sample()` before it, the `pick` of its samples while it ran)."""
     import threading
     import time
 
-    def available() -> int:
-        with open("/proc/meminfo") as meminfo:
-            return next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:")) // 1024
-
-    before, lowest, done = available(), [available()], threading.Event()
+    before, extreme, done = sample(), [sample()], threading.Event()
 
     def watch() -> None:
         while not done.is_set():
-            lowest[0] = min(lowest[0], available())
-            time.sleep(0.02)
+            extreme[0] = pick(extreme[0], sample())
+            time.sleep(0.01)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -258,7 +259,13 @@ def host_memory_taken_during(action) -> tuple[object, int]:
     finally:
         done.set()
         watcher.join()
-    return result, before - lowest[0]
+    return result, before, extreme[0]
+
+
+def host_memory_taken_during(action) -> tuple[object, float]:
+    """(action's result, the largest drop of the host's MemAvailable while it ran, in MiB)."""
+    result, before, lowest = extreme_during(lambda: meminfo_mb("MemAvailable"), action)
+    return result, before - lowest
 
 
 @pytest.mark.parametrize("name", sorted(MEMORY_ATTACKS))
@@ -320,14 +327,9 @@ def send(message):
 
 
 def test_queued_requests_and_their_memory_are_bounded():
-    import threading
     import time
 
     from selftaught.sandbox import conversation
-
-    def rss_mb() -> float:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
     calls = []
 
@@ -345,23 +347,12 @@ def test_queued_requests_and_their_memory_are_bounded():
     return "sent"
 """
     with SandboxPool(SandboxConfig(slots=1)) as pool:
-        base, peak, done = rss_mb(), [0.0], threading.Event()
-
-        def watch() -> None:
-            while not done.is_set():
-                peak[0] = max(peak[0], rss_mb())
-                time.sleep(0.01)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        try:
-            outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", slow_lm, 30.0)
-        finally:
-            done.set()
-            watcher.join()
+        outcome, base, peak = extreme_during(
+            lambda: meminfo_mb("VmRSS", "/proc/self/status"),
+            lambda: pool.run_improver(body, "s", lambda s: 0.0, "d", slow_lm, 30.0), pick=max)
     assert outcome.status == "bad_output" and "more than 67108864 bytes" in outcome.diagnostics, outcome
     assert len(calls) <= 64  # cut off at the run's byte budget
-    assert peak[0] - base < 400, (peak[0] - base)  # unbounded, this held ~1.3 GB
+    assert peak - base < 400, (peak - base)  # unbounded, this held ~1.3 GB
     assert conversation._MAX_PENDING == 4
 
 

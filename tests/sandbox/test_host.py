@@ -201,3 +201,13 @@ def test_randomness_is_seeded_by_the_caller(pool):
     import random
 
     assert first[0] == random.Random(11).random()  # the seed is the seed, not a hash of it
+
+
+def test_a_missing_module_error_names_what_is_available(pool):
+    for body in ("import sklearn\ndef f():\n    return 1\n", "def f():\n    import networkx\n    return 1\n"):
+        outcome = pool.call(body, "f", [])
+        assert outcome.status == "crash"
+        first = outcome.diagnostics.splitlines()[0]
+        assert first.startswith("ModuleNotFoundError: No module named ")
+        assert first.endswith("(the sandbox has only Python's standard library and numpy)")
+    assert pool.call("import numpy, heapq, sqlite3\ndef f():\n    return 1\n", "f", []).value == 1

@@ -359,6 +359,9 @@ def _memfd(data: bytes) -> int:
     return fd
 
 
+AVAILABLE_MODULES = "the sandbox has only Python's standard library and numpy"
+
+
 def _judge_error(error: dict) -> tuple[str, str]:
     kind = error.get("kind")
     message = str(error.get("message", ""))[:1000]
@@ -369,6 +372,8 @@ def _judge_error(error: dict) -> tuple[str, str]:
         if kind_name == "MemoryError":
             return "memory_error", message
         trace = str(error.get("traceback", ""))[-1500:]
+        if kind_name == "ModuleNotFoundError":  # what a model needs to write the next program
+            message += f" ({AVAILABLE_MODULES})"
         return "crash", f"{kind_name}: {message}\n{trace}".strip()
     return "crash", f"{kind}: {message}"
 
