@@ -88,3 +88,18 @@ def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypat
     monkeypatch.setenv("OPENAI_BASE_URL", "http://elsewhere/v1")
     config = Config.from_record(recorded).lm
     assert (config.model, config.base_url, config.backend) == (None, None, "local")
+
+
+def test_improve_goes_through_the_sessions_executor(tmp_path, pools):
+    """So that `improve --executor ray` runs its improver on the cluster, like self-improve."""
+    from selftaught.executors import SerialExecutor
+
+    class Recording(SerialExecutor):
+        def perform(self, session, specs, tasks):
+            self.seen = [(spec.kind, spec.task, sorted(tasks)) for spec in specs]
+            return super().perform(session, specs, tasks)
+
+    executor = Recording()
+    s = dataclasses.replace(session(tmp_path, pools), executor=executor)
+    report = improve_task(s, load_task("fibonacci"), returning("def fib(n):\n    return 0\n"))
+    assert executor.seen == [("improve", "fibonacci", ["fibonacci"])] and report.output_val == 0.0

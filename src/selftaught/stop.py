@@ -15,7 +15,7 @@ from typing import Sequence
 from selftaught.config import Config
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
-from selftaught.improve import RunSpec, attempt, task_ref
+from selftaught.improve import RunSpec, task_ref
 from selftaught.loop import SelfImprovement, self_improve
 from selftaught.meta import MetaUtility
 from selftaught.session import Session, open_session
@@ -67,7 +67,7 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
     seed_val = memo.evaluation(task, task.seed_program, "val", programs).score
     seed_test = memo.evaluation(task, task.seed_program, "test", programs).score
     spec = RunSpec("improve", f"{program_id(improver)}/{task.name}", improver, task_ref(task), f"improve/{task.name}")
-    recorded = attempt(session, spec, task)
+    (recorded,) = session.executor.perform(session, [spec], {spec.task: task})  # on a cluster, too
     report = ImproveReport(task.name, seed_val, seed_test, recorded["status"], recorded["solution_source"],
                            recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
     if report.output is not None:
