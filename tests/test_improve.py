@@ -105,3 +105,22 @@ def test_an_improver_returning_invalid_text_is_bad_output(pools):
     result = run_improver(pools.improvers, liar, "seed", utility, client(CountingBackend()),
                           ImproverLimits(time_limit_s=30))
     assert result.status == "bad_output" and result.solution is None
+
+
+def test_lm_requests_an_improver_leaves_running_are_cancelled_when_it_returns(pools):
+    from .lm.conftest import StallingBackend
+
+    stalling = StallingBackend()
+    body = """import threading
+def improve_algorithm(initial_solution, utility, language_model):
+    threading.Thread(target=language_model.batch_prompt, args=("e", ["m", "m"]), daemon=True).start()
+    import time
+    time.sleep(0.5)
+    return initial_solution
+"""
+    lm = client(stalling, Budget(2, 2))
+    utility = BudgetedUtility(lambda s: 0.0, "d", 1)
+    result = run_improver(pools.improvers, body, "def f():\n    return 1\n", utility, lm,
+                          ImproverLimits(Budget(2, 2), 1, 30.0))
+    assert result.status == "ok" and stalling.started.is_set()
+    assert stalling.stopped.wait(5)  # the request ended with the run, not 30 s later

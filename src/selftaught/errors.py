@@ -46,6 +46,10 @@ class EndpointError(SelftaughtError):
     """An OpenAI-compatible endpoint could not be reached or refused the request."""
 
 
+class Cancelled(SelftaughtError):
+    """The improver run that made this LM request has ended; the request was dropped."""
+
+
 class RequestError(SelftaughtError):
     """The endpoint refused one request because of the request itself (HTTP 400/413/422: a
     prompt longer than the context window, a parameter out of range). The machinery works:

@@ -120,6 +120,7 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
         utility_attributes={"budget": utility.budget, "uses": 0},
         lm_attributes={"budget": budget.max_calls, "max_responses_per_call": budget.max_responses_per_call},
     )
+    lm.cancel()  # requests the improver left running (e.g. in its own threads) stop here
     if failures:
         raise failures[0]
     return ImprovementResult(

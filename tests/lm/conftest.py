@@ -56,6 +56,26 @@ def backend() -> CountingBackend:
     return CountingBackend()
 
 
+class StallingBackend(CountingBackend):
+    """A streamed endpoint that generates until its request is cancelled (then it raises, as
+    OpenAIBackend does); `stopped` is set once a request has ended that way."""
+
+    cancellable = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started, self.stopped = threading.Event(), threading.Event()
+
+    def complete_n(self, messages, sampling, n, cancelled=None):
+        from selftaught.errors import Cancelled
+
+        self.started.set()
+        if cancelled is None or not cancelled.wait(30):
+            raise AssertionError("the request was never cancelled")
+        self.stopped.set()
+        raise Cancelled("cancelled", "")
+
+
 @pytest.fixture
 def make_client(tmp_path, backend):
     clients = []

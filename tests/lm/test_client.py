@@ -186,3 +186,36 @@ def test_a_backend_returning_the_wrong_number_of_samples_is_an_error(make_client
 
     with pytest.raises(EngineError, match="returned 1 samples for 2"):
         make_client(be=Short()).batch_prompt("e", ["a", "a"])
+
+
+def test_cancel_stops_a_request_in_flight_and_every_later_call(make_client):
+    import threading
+
+    from selftaught.errors import Cancelled
+
+    from .conftest import StallingBackend
+
+    stalling = StallingBackend()
+    lm = make_client(be=stalling)
+    raised: list[BaseException] = []
+    caller = threading.Thread(target=lambda: raised.extend(_raises(lambda: lm.batch_prompt("e", ["m", "m"]))))
+    caller.start()
+    assert stalling.started.wait(10)
+    lm.cancel()
+    caller.join(10)
+    assert stalling.stopped.is_set() and [type(e) for e in raised] == [Cancelled]
+    calls = lm.budget.calls_used
+    with pytest.raises(Cancelled):
+        lm.batch_prompt("e", ["m"])
+    assert lm.budget.calls_used == calls  # refused before it is charged
+    # the claimed samples were released: another run of the same stream draws them itself
+    again = make_client(be=CountingBackend(model=stalling.model))
+    assert len(again.batch_prompt("e", ["m", "m"])) == 2
+
+
+def _raises(fn) -> list[BaseException]:
+    try:
+        fn()
+    except BaseException as exc:  # noqa: BLE001 - the test inspects it
+        return [exc]
+    return []

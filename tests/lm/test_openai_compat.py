@@ -202,3 +202,29 @@ def test_a_refused_request_is_the_requests_fault_not_the_endpoints(status, body,
         stub.shutdown()
     if expected == "RequestError":
         assert f"refused this request ({status})" in info.value.problem and "shorter prompt" in info.value.fix
+
+
+def test_a_cancelled_request_stops_and_the_server_stops_generating(embedded_server):
+    import time
+
+    from selftaught.errors import Cancelled
+
+    cancelled = threading.Event()
+    long = Sampling(temperature=0.7, max_tokens=1500)
+    chat = [{"role": "user", "content": "Write a very long Python module with many functions."}]
+    timer = threading.Timer(3.0, cancelled.set)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        backend_for(embedded_server.base_url, key="test-key").complete_n(chat, long, 2, cancelled=cancelled)
+    assert time.monotonic() - started < 8  # 2 x 1500 tokens would take minutes on 2 cores
+
+    def busy() -> bool:
+        slots = httpx.get(embedded_server.base_url.removesuffix("/v1") + "/slots",
+                          headers={"Authorization": "Bearer test-key"}, timeout=10).json()
+        return any(slot["is_processing"] for slot in slots)
+
+    deadline = time.monotonic() + 5
+    while busy() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not busy()  # the closed connection ended the generation on the server

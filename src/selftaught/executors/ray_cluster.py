@@ -227,6 +227,7 @@ class Desk:
             "lm_call": (self._lm_pool, self._lm_call),
             "lm_calls_used": (self._fast_pool, lambda handle: self._clients[handle].budget.calls_used),
             "lm_close": (self._fast_pool, self._lm_close),
+            "lm_cancel": (self._fast_pool, lambda handle: self._clients[handle].cancel()),
             "journal_get": (self._fast_pool, journal.get),
             "journal_record": (self._fast_pool, lambda kind, key, data: journal.record(kind, key, **data)),
             # first result wins: two units that evaluate one new program record it once
@@ -247,7 +248,9 @@ class Desk:
         return getattr(self._clients[handle], method)(*args)
 
     def _lm_close(self, handle: int) -> None:
-        self._clients.pop(handle, None)
+        client = self._clients.pop(handle, None)
+        if client is not None:
+            client.cancel()
 
     def serves(self, session: "Session") -> bool:
         return session.run is self._session.run and session.lm is self._session.lm
@@ -317,6 +320,11 @@ class _LM:
 
     def prompt(self, expertise, message, n_responses=1, temperature=None):
         return self._driver("lm_call", self._handle, "prompt", expertise, message, n_responses, temperature)
+
+    def cancel(self) -> None:
+        """The unit's improver run ended: its requests on the driver stop (LanguageModelClient.cancel)."""
+        if self._handle is not None:
+            self._driver("lm_cancel", self._handle)
 
     def close(self) -> None:
         for client in self._made:

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-from selftaught.errors import ConfigError, EngineError
+from selftaught.errors import Cancelled, ConfigError, EngineError
 from selftaught.lm.backends.separate import complete_separately
 from selftaught.lm.budget import Budget, BudgetTracker
 from selftaught.lm.cache import ResponseCache, request_key
@@ -59,6 +59,7 @@ class LanguageModelClient:
         self.max_tokens = max_tokens
         self._occurrences: Counter[str] = Counter()  # per client: one improver run's k-th request
         self._occurrence_lock = threading.Lock()
+        self.cancelled = threading.Event()  # set when the improver run using this client ends
         self.default_temperature = check_temperature(default_temperature)
         # The n requests of a call go out at once so the server can batch them. Clients made
         # by with_fresh_budget share this pool: one per run, not one per improver run.
@@ -100,6 +101,8 @@ class LanguageModelClient:
         self, method: str, expertise: str, messages: list[str], temperature: float | None
     ) -> CallResult:
         temp = check_temperature(self.default_temperature if temperature is None else temperature)
+        if self.cancelled.is_set():
+            raise Cancelled("the improver run that asked has ended", "nothing to do")
         self.budget.charge(len(messages))
         sampling = Sampling(temperature=temp, max_tokens=self.max_tokens)
         chats = [_chat(expertise, m) for m in messages]
@@ -180,7 +183,15 @@ class LanguageModelClient:
         complete_n = getattr(self.backend, "complete_n", None)
         if complete_n is None:  # a backend written before complete_n: n separate requests
             return complete_separately(self.backend.complete, chat, sampling, n)
+        if getattr(self.backend, "cancellable", False):
+            return complete_n(chat, sampling, n, cancelled=self.cancelled)
         return complete_n(chat, sampling, n)
+
+    def cancel(self) -> None:
+        """End this client's work: later calls raise Cancelled, and streamed requests in flight
+        stop (their server-side generation with them). For the client of an improver run that
+        has returned: LM work it left running would be lost anyway."""
+        self.cancelled.set()
 
     def close(self) -> None:
         if self._owns_pool:

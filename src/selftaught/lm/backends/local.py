@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 from selftaught.lm.backends.engine_counts import EngineCounts
@@ -13,6 +14,7 @@ from selftaught.lm.protocol import Completion, Message, Sampling
 
 class LocalBackend:
     name = "local"
+    cancellable = True
 
     def __init__(self, server: ServerConfig, timeout_s: float = 600.0) -> None:
         self.model = server.alias
@@ -39,8 +41,9 @@ class LocalBackend:
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         return self._http.complete(messages, sampling)
 
-    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
-        return self._http.complete_n(messages, sampling, n)
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int,
+                   cancelled: threading.Event | None = None) -> list[Completion]:
+        return self._http.complete_n(messages, sampling, n, cancelled)
 
     def close(self) -> None:
         self._http.close()

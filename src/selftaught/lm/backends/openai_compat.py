@@ -3,17 +3,20 @@ official SDK, which already retries 408/409/429/5xx and connection errors with
 exponential backoff and jitter; we only choose how often and how long.
 
 n samples of one request go out as one streamed request with `n` (the prompt is processed
-once); an endpoint that ignores or refuses `n` gets separate requests from then on."""
+once); an endpoint that ignores or refuses `n` gets separate requests from then on. A streamed
+request stops when its `cancelled` event is set: closing the connection makes the server stop
+generating."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import openai
 
-from selftaught.errors import EndpointError, RequestError
+from selftaught.errors import Cancelled, EndpointError, RequestError
 from selftaught.lm.backends.choices import ChoiceCollector
 from selftaught.lm.backends.engine_counts import CountsTally, EngineCounts, from_timings
 from selftaught.lm.backends.separate import complete_separately
@@ -31,6 +34,7 @@ class EndpointConfig:
 
 class OpenAIBackend:
     name = "openai"
+    cancellable = True  # complete_n takes `cancelled`
 
     def __init__(
         self, config: EndpointConfig, on_failure: Callable[[], None] | None = None
@@ -78,7 +82,8 @@ class OpenAIBackend:
             latency_s=latency,
         )
 
-    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int) -> list[Completion]:
+    def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int,
+                   cancelled: threading.Event | None = None) -> list[Completion]:
         if n == 1 or not self.n_supported:
             return complete_separately(self.complete, messages, sampling, n)
         collector = ChoiceCollector(time.perf_counter())
@@ -94,6 +99,9 @@ class OpenAIBackend:
                 stream_options={"include_usage": True},
             ) as stream:
                 for chunk in stream:
+                    if cancelled is not None and cancelled.is_set():
+                        raise Cancelled("the improver run ended while this request was generating",
+                                        "nothing to do: its samples are not needed")
                     collector.add(chunk)
         except openai.BadRequestError:
             # Perhaps `n` itself (llama-server allows n up to its --parallel slots): if n
