@@ -211,3 +211,13 @@ def test_a_missing_module_error_names_what_is_available(pool):
         assert first.startswith("ModuleNotFoundError: No module named ")
         assert first.endswith("(the sandbox has only Python's standard library and numpy)")
     assert pool.call("import numpy, heapq, sqlite3\ndef f():\n    return 1\n", "f", []).value == 1
+
+
+def test_unsafe_slots_do_not_share_a_scratch_directory():
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = "import os, time\ndef f():\n    open('mine', 'w').write('x')\n    time.sleep(0.5)\n" \
+           "    return [os.getcwd(), sorted(os.listdir('.'))]\n"
+    with SandboxPool(SandboxConfig(slots=2, unsafe=True)) as pool, ThreadPoolExecutor(2) as threads:
+        first, second = threads.map(lambda _: pool.call(body, "f", [], time_limit_s=2.0).value, range(2))
+    assert first[0] != second[0] and first[1] == second[1] == ["mine"]

@@ -51,6 +51,9 @@ class Slot:
         config, launch = self.config, self.launch
         host_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         settings = dict(launch["settings"], control_fd=child_end.fileno())
+        if config.unsafe:  # no mount namespace: at least a directory of its own per slot
+            settings["scratch"] = os.path.join(settings["scratch"], f"slot-{self.index}")
+            os.makedirs(settings["scratch"], mode=0o700, exist_ok=True)
         # -I without its -E: the one PYTHON* variable set, PYTHONHASHSEED, must apply, so that
         # str hashes (set and dict order) do not change when a fork-server is replaced
         argv = launch["prefix"] + [config.python, "-P", "-s", "-S", "-B", "-c", launch["boot"],
