@@ -9,6 +9,8 @@ each sent as a `batch_prompt` of 3 and of 6 identical messages at temperature 0.
 preset's max_tokens (768). Settings, each its own llama-server (6 slots), interleaved round by
 round so machine drift hits all alike:
   today           n separate requests, no speculation (the path before issue 7)
+  serial          one slot: the n samples decoded one after another (is batching worth it on
+                  2 cores at these context lengths?)
   n               one request with n, no speculation
   n+ngram-simple  one request with n, n-gram drafts (llama.cpp ngram-simple)
   n+ngram-mod, n+ngram-map-k   other n-gram drafters
@@ -50,7 +52,7 @@ from selftaught.lm.protocol import Sampling
 from selftaught.lm.usage import UsageLog
 
 MAX_TOKENS = 768  # the small preset's; --max-tokens lowers it for a short check
-SETTINGS = ("today", "n", "n+ngram-simple", "n+ngram-mod", "n+ngram-map-k", "n+draft")
+SETTINGS = ("today", "serial", "n", "n+ngram-simple", "n+ngram-mod", "n+ngram-map-k", "n+draft")
 QUICK_SETTINGS = ("today", "n", "n+ngram-simple", "n+ngram-mod", "n+draft")
 
 
@@ -130,6 +132,8 @@ def server_config(setting: str) -> ServerConfig:
                         speculative="none")
     if setting in ("today", "n"):
         return base
+    if setting == "serial":
+        return replace(base, slots=1)
     if setting == "n+ngram-simple":
         return replace(base, speculative="ngram")
     if setting == "n+draft":
@@ -163,7 +167,7 @@ class Runner:
     def __init__(self, setting: str, max_tokens: int) -> None:
         self.setting = setting
         self.backend = LocalBackend(server_config(setting))
-        lm = SeparateRequests(self.backend) if setting == "today" else self.backend
+        lm = SeparateRequests(self.backend) if setting in ("today", "serial") else self.backend
         self.client = LanguageModelClient(lm, ResponseCache(None, CacheMode.OFF), UsageLog(None),
                                           Budget(max_calls=10**6, max_responses_per_call=6), max_tokens)
 
@@ -328,7 +332,7 @@ def render(calls: list[Call], settings: list[str], cases, args, greedy: dict[str
         return statistics.median(values) if values else float("nan")
 
     lines = [
-        f"Embedded {QWEN_CODER_1_5B.name}, llama-server with 6 slots per setting; recorded improver prompts "
+        f"Embedded {QWEN_CODER_1_5B.name}, llama-server with 6 slots per setting (serial: 1); recorded improver prompts "
         f"as batch_prompt calls, temperature 0.7, max_tokens {args.max_tokens}; {args.rounds} interleaved round(s), "
         f"medians. 1-minute load average {load_start:.2f} at the start, {load_end:.2f} at the end "
         "(the machine's other work slows every row alike, not the ratios' sign).",
@@ -344,7 +348,8 @@ def render(calls: list[Call], settings: list[str], cases, args, greedy: dict[str
             wall = med([c.wall_s for c in mine])
             drafted, accepted = sum(c.drafted for c in mine), sum(c.accepted for c in mine)
             acceptance = f"{accepted}/{drafted} ({accepted / drafted:.0%})" if drafted else "-"
-            lines.append(f"| {prompt} | {n} | {s} | {wall:.1f} | {base / wall:.2f}x | "
+            versus = "-" if base != base else f"{base / wall:.2f}x"  # nan: `today` was not run
+            lines.append(f"| {prompt} | {n} | {s} | {wall:.1f} | {versus} | "
                          f"{med([c.rate for c in mine]):.1f} | {med([c.cpu_per_token_ms for c in mine]):.0f} | "
                          f"{med([c.prompt_evaluated for c in mine]):.0f} | "
                          f"{acceptance} |")
