@@ -219,3 +219,31 @@ def _raises(fn) -> list[BaseException]:
     except BaseException as exc:  # noqa: BLE001 - the test inspects it
         return [exc]
     return []
+
+
+def test_a_cancelled_draw_another_run_waits_for_is_drawn_again_not_failed(tmp_path):
+    """Common random numbers: runs of two improvers on the same (task, index) share samples. If
+    one run ends while drawing, the other must still get its samples, not a Cancelled."""
+    import threading
+    import time
+
+    from .conftest import StallingBackend
+
+    from selftaught.lm.cache import ResponseCache
+    from selftaught.lm.client import LanguageModelClient
+    from selftaught.lm.usage import UsageLog
+
+    stalling, cache = StallingBackend(), ResponseCache(tmp_path / "cache.sqlite", CacheMode.READWRITE)
+    ending, waiting = (LanguageModelClient(be, cache, UsageLog(None), Budget(4, 6), 32)  # one cache, as in a run
+                       for be in (stalling, CountingBackend()))
+    threading.Thread(target=lambda: _raises(lambda: ending.batch_prompt("e", ["m", "m"]))).start()
+    assert stalling.started.wait(10)
+    got: list = []
+    other = threading.Thread(target=lambda: got.extend(waiting.batch_prompt("e", ["m", "m"])))
+    other.start()
+    time.sleep(0.3)  # it now waits for the draw the first client claimed
+    assert not got
+    ending.cancel()
+    other.join(10)
+    assert len(got) == 2 and all(text.startswith("sample ") for text in got)
+    assert waiting.budget.calls_used == 1

@@ -158,9 +158,10 @@ class LanguageModelClient:
                 results[i] = self.cache.fulfil(key, slots[i][1], request, completion)
         if failure is not None:
             raise failure
-        for i, future in waiting:
-            results[i] = future.result()
         drawn = sum(len(group) for group in to_draw.values())
+        for i, future in waiting:
+            results[i], drew = self._await(future, slots[i], chats[i], sampling)
+            drawn += drew
 
         done = [r for r in results if r is not None]
         self.usage.record(
@@ -178,6 +179,33 @@ class LanguageModelClient:
             )
         )
         return CallResult([c.text for c in done], done)
+
+    def _await(self, future: Future, slot: tuple[str, int], chat: list[Message],
+               sampling: Sampling) -> tuple[Completion, bool]:
+        """A sample another client is drawing, and whether this client drew it after all: if that
+        client's improver run ended and cancelled the draw, this run still needs the sample, so
+        it claims it again and draws it if nobody else is."""
+        key, idx = slot
+        while True:
+            try:
+                return future.result(), False
+            except Cancelled:
+                if self.cancelled.is_set():
+                    raise
+            recorded, _mine, others = self.cache.claim(key, [idx], _describe(chat, sampling))
+            if idx in recorded:
+                return recorded[idx], False
+            if idx in others:
+                future = others[idx]
+                continue
+            try:
+                (completion,) = self._complete_n(chat, sampling, 1)
+            except BaseException as exc:
+                self.cache.fail(key, [idx], exc)
+                raise
+            request = {"model": self.backend.model, "messages": chat, "sampling": asdict(sampling),
+                       "stream": self.stream}
+            return self.cache.fulfil(key, idx, request, completion), True
 
     def _complete_n(self, chat: list[Message], sampling: Sampling, n: int) -> list[Completion]:
         complete_n = getattr(self.backend, "complete_n", None)
