@@ -152,8 +152,7 @@ class LanguageModelClient:
                 self.cache.fail(key, [slots[i][1] for i in group], exc)
                 failure = failure or exc
                 continue
-            request = {"model": self.backend.model, "messages": chats[group[0]], "sampling": asdict(sampling),
-                       "stream": self.stream}
+            request = self._request(chats[group[0]], sampling)
             for i, completion in zip(group, completions):
                 results[i] = self.cache.fulfil(key, slots[i][1], request, completion)
         if failure is not None:
@@ -203,9 +202,11 @@ class LanguageModelClient:
             except BaseException as exc:
                 self.cache.fail(key, [idx], exc)
                 raise
-            request = {"model": self.backend.model, "messages": chat, "sampling": asdict(sampling),
-                       "stream": self.stream}
-            return self.cache.fulfil(key, idx, request, completion), True
+            return self.cache.fulfil(key, idx, self._request(chat, sampling), completion), True
+
+    def _request(self, chat: list[Message], sampling: Sampling) -> dict:
+        """What the cache records a drawn sample under."""
+        return {"model": self.backend.model, "messages": chat, "sampling": asdict(sampling), "stream": self.stream}
 
     def _complete_n(self, chat: list[Message], sampling: Sampling, n: int) -> list[Completion]:
         complete_n = getattr(self.backend, "complete_n", None)

@@ -248,21 +248,22 @@ class Conversation:
                     return
                 with self.pending_lock:
                     self.pending += 1
-                if size > config.max_request_bytes:  # answered without keeping the parsed frame
-                    frame = {"request": frame.get("request"), "too_large": True}
-                self.executor.submit(self._answer_one, frame)
+                # a request over its cap is answered without keeping the parsed frame
+                too_large = size > config.max_request_bytes
+                self.executor.submit(self._answer_one, None if too_large else frame, frame.get("request"))
         with self.pending_lock:
             full = self.pending >= _MAX_PENDING
         if full and self.reading and not self.paused:
             self.selector.unregister(self.sock)
             self.paused = True
 
-    def _answer_one(self, frame: dict) -> None:
+    def _answer_one(self, frame: dict | None, request_id: object) -> None:
+        """Answer one request in a handler thread; frame None: it was over its size cap."""
         try:
-            if frame.get("too_large") is True:
+            if frame is None:
                 message = f"a request may hold at most {self.config.max_request_bytes} bytes"
                 self.run.handler_errors.append(f"ValueError: {message}")
-                _reply(self.sock, self.send_lock, self.config.max_frame_bytes, frame.get("request"),
+                _reply(self.sock, self.send_lock, self.config.max_frame_bytes, request_id,
                        error=("ValueError", message))
             else:
                 _answer(frame, self.handlers, self.sock, self.send_lock, self.run, self.config.max_frame_bytes)
