@@ -267,6 +267,8 @@ def main() -> None:
                         help="a short check: fibonacci and meta as batches of 3 only, settings "
                              + ", ".join(QUICK_SETTINGS) + " (combine with --rounds)")
     parser.add_argument("--settings", help="comma-separated subset of: " + ", ".join(SETTINGS))
+    parser.add_argument("--cases", metavar="PROMPT:N,...",
+                        help="which batches to send, e.g. fibonacci:6,meta:6 [default: every prompt with n = 3 and 6]")
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help=f"per sample [default: {MAX_TOKENS}]")
     parser.add_argument("--greedy", type=int, default=0, metavar="TOKENS",
                         help="also compare each setting's temperature-0 output with n's, over this many tokens")
@@ -279,8 +281,9 @@ def main() -> None:
 
     settings = args.settings.split(",") if args.settings else list(QUICK_SETTINGS if args.quick else SETTINGS)
     prompts = workload()
-    cases = [(p, n) for p in (("fibonacci", "meta") if args.quick else prompts)
-             for n in ((3,) if args.quick else (3, 6))]
+    cases = ([parse_case(c, prompts) for c in args.cases.split(",")] if args.cases else
+             [(p, n) for p in (("fibonacci", "meta") if args.quick else prompts)
+              for n in ((3,) if args.quick else (3, 6))])
     load_start = os.getloadavg()[0]
     runners = {s: Runner(s, args.max_tokens) for s in settings}
     calls: list[Call] = []
@@ -324,6 +327,13 @@ def main() -> None:
     print(table)
     if not args.no_write:
         write_section("lm_throughput", "Language-model throughput on the improver workload", table)
+
+
+def parse_case(text: str, prompts: dict) -> tuple[str, int]:
+    prompt, _, n = text.partition(":")
+    if prompt not in prompts or not n.isdigit() or not 1 <= int(n) <= 6:
+        raise SystemExit(f"--cases: {text!r} is not PROMPT:N with PROMPT one of {', '.join(prompts)} and N in 1..6")
+    return prompt, int(n)
 
 
 def render(calls: list[Call], settings: list[str], cases, args, greedy: dict[str, bool],

@@ -44,9 +44,10 @@ from selftaught.meta import MetaUtility  # noqa: E402
 from selftaught.tasks.loader import load_task  # noqa: E402
 from tests.executors.jobs import SEED, SETTINGS, ScriptedModel, session  # noqa: E402
 
-# From BENCHMARKS.md "Language-model layer throughput" (embedded model, 6 slots, this machine
-# kind) and the recorded small-preset run in results/ (487 completion tokens per sample).
-EMBEDDED_TOK_S = 39.6
+# From BENCHMARKS.md "Language-model throughput on the improver workload" (embedded model, one
+# request of 6 improver samples, this machine) and the recorded small-preset run in results/
+# (487 completion tokens per sample).
+EMBEDDED_TOK_S = 14.3
 TOKENS_PER_SAMPLE = 487
 
 
@@ -107,14 +108,17 @@ def replayed(args, tmp: Path) -> dict[str, list[float]]:
     return times
 
 
-def live(args, tmp: Path) -> dict[str, list[float]]:
+def live(args, tmp: Path) -> tuple[dict[str, list[float]], float]:
+    """Serial against local2 with the embedded model; also the combined completion tok/s
+    measured meanwhile (what the cluster model below uses for the embedded endpoint)."""
     from selftaught.lm import LMConfig, open_language_model
     from selftaught.lm.budget import Budget
     from selftaught.runs.rundir import RunDir
     from selftaught.session import Session
     from selftaught.utility import ScoreMemo
 
-    settings = dataclasses.replace(SETTINGS, n_tests=2, lm_responses=3, utility_budget=3, max_tokens=128)
+    # max_tokens lives in the LM config: short samples keep the rounds affordable on 2 cores.
+    settings = dataclasses.replace(SETTINGS, n_tests=2, lm_responses=3, utility_budget=3)
     config = LMConfig(backend="local", max_tokens=128, budget=Budget(100, 6), cache=CacheMode.OFF)
     times: dict[str, list[float]] = {}
     with open_pools(improver_slots=3, program_slots=2) as pools, open_language_model(config) as lm:
@@ -122,23 +126,24 @@ def live(args, tmp: Path) -> dict[str, list[float]]:
             for name, executor in (("serial, live LM", SerialExecutor()), ("local2, live LM", LocalExecutor(2))):
                 run = RunDir.create(tmp / f"live-{name[:6]}-{r}", "self-improve", {})
                 job = Session(run, settings, pools, lm.with_fresh_budget(stream=f"live-{r}-{name}"),
-                              ScoreMemo(run.journal), executor)
+                              ScoreMemo(run.journal, run.instance_secret), executor)
                 started = time.perf_counter()
                 MetaUtility(job, [load_task("parity")]).score(SEED)
                 times.setdefault(name, []).append(time.perf_counter() - started)
                 executor.close()
                 print(f"round {r} {name}: {times[name][-1]:.2f} s", flush=True)
-    return times
+        tok_s = lm.usage.completion_tokens / sum(sum(v) for v in times.values())
+    return times, tok_s
 
 
-def model(unit_s: float, endpoint_tok_s: float, cpus_per_node: int = 2) -> list[str]:
+def model(unit_s: float, embedded_tok_s: float, endpoint_tok_s: float, cpus_per_node: int = 2) -> list[str]:
     """Wall time of one paper-preset iteration: the improver-of-improvers' LM call (6 samples),
     then û of its 6 candidates, 5 runs each (30 units), each unit one LM call of 6 samples
     (the seed improver's shape) and unit_s of sandbox work."""
     units, samples_per_unit, meta_samples = 6 * 5, 6, 6
     lm_tokens = (units * samples_per_unit + meta_samples) * TOKENS_PER_SAMPLE
     rows = []
-    for label, tok_s, stream_tok_s in (("embedded model on the head node (2 cores)", EMBEDDED_TOK_S, EMBEDDED_TOK_S / 6),
+    for label, tok_s, stream_tok_s in (("embedded model on the head node (2 cores)", embedded_tok_s, embedded_tok_s / 6),
                                        ("an endpoint serving 2,000 tok/s, 50 tok/s per stream (assumed)",
                                         endpoint_tok_s, 50.0)):
         latency = TOKENS_PER_SAMPLE / stream_tok_s  # one call's samples decode side by side
@@ -159,13 +164,19 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--live", action="store_true", help="also time the live embedded model")
     parser.add_argument("--endpoint-tok-s", type=float, default=2000.0, help="assumed endpoint throughput")
+    parser.add_argument("--embedded-tok-s", type=float, default=EMBEDDED_TOK_S,
+                        help="the embedded model's combined tok/s over 6 slots on improver prompts, for the model "
+                             f"[default: {EMBEDDED_TOK_S}, measured by lm_throughput.py]")
+    parser.add_argument("--note", default="", help="what else ran on the machine meanwhile, for the table's header")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     load_before = os.getloadavg()
+    live_tok_s = None
     with tempfile.TemporaryDirectory(prefix="scaling-") as tmp:
         times = replayed(args, Path(tmp))
         if args.live:
-            times.update(live(args, Path(tmp)))
+            live_times, live_tok_s = live(args, Path(tmp))
+            times.update(live_times)
     load_after = os.getloadavg()
     med = {name: statistics.median(values) for name, values in times.items()}
     one_offs = ("mailbox start", "call into the driver")
@@ -181,7 +192,7 @@ def main() -> None:
     unit_s = med["serial"] / args.n_tests
     body = "\n".join([
         f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; after: "
-        f"{', '.join(f'{x:.2f}' for x in load_after)} (the 2 cores were shared with other work).",
+        f"{', '.join(f'{x:.2f}' for x in load_after)}.{' ' + args.note if args.note else ''}",
         "",
         f"One û evaluation: the seed improver on parity, n_tests = {args.n_tests}, one LM call of 3 responses "
         "and utility budget 6 per run, the LM replayed from a recorded cache (sandbox and orchestration "
@@ -197,7 +208,10 @@ def main() -> None:
         "",
         *(["With the LM replayed the work is sandboxed CPU work, and 2 workers on 2 cores gain little: "
            "their gain is overlapping LM waits, which `--live` measures (not run for this section)."]
-          if "local2, live LM" not in med else []),
+          if "local2, live LM" not in med else
+          [f"Live LM rows: the embedded model (llama-server, 6 slots, max_tokens 128, no cache), n_tests = 2, "
+           f"one LM call of 3 responses and utility budget 3 per run; {args.rounds} interleaved rounds; "
+           f"{live_tok_s:.1f} completion tok/s over all live rounds, sandbox time included."]),
         "",
         *([f"Ray: starting the run's mailbox actor (once per run) took {med['mailbox start']:.2f} s; one call "
            f"from a unit into the driver (journal lookup, LM call, ...) {1000 * med['call into the driver']:.1f} ms "
@@ -210,14 +224,14 @@ def main() -> None:
         f"on this machine); {TOKENS_PER_SAMPLE} completion tokens per sample (the recorded small-preset run "
         "in results/); 2 CPUs per node, one unit per CPU. Wall time = the meta call's latency + the larger "
         "of (units in waves of nodes x 2, each wave one call's latency + the sandbox work) and (all "
-        f"tokens / the endpoint's throughput). Embedded model: {EMBEDDED_TOK_S} tok/s combined over 6 slots "
-        "(Language-model layer throughput, above). The hosted endpoint's numbers are assumptions, not "
+        f"tokens / the endpoint's throughput). Embedded model: {args.embedded_tok_s} tok/s combined over 6 slots "
+        "on improver prompts (Language-model throughput on the improver workload, above). The hosted endpoint's numbers are assumptions, not "
         "measurements. Improvers that use the paper's whole LM budget (4 calls of 6) multiply the LM "
         "terms by up to 4.",
         "",
         "| LM endpoint | nodes | waves | LM-bound min | unit-bound min | iteration min |",
         "|---|---|---|---|---|---|",
-        *model(unit_s, args.endpoint_tok_s),
+        *model(unit_s, args.embedded_tok_s, args.endpoint_tok_s),
         "",
         "An iteration has only 30 independent units, so more than 15 two-CPU nodes idle within it; with "
         "the embedded model on one machine the LM bounds every cluster size. A cluster pays off with an "

@@ -5,7 +5,11 @@ Arms (each `runs` independent self-improve runs with fresh sample seeds, T = 2, 
 paired acceptance, 6 candidates per step, final I_T vs I_0 comparison on fresh test runs):
   multi  meta-utility over fibonacci, string_grid_distance and parity (tasks with a gradient)
   lpn    the paper's setting (LPN only)
-Then, per finished run, `transfer` of I_0..I_T with n_tests = 5.
+Then, per finished run, `transfer` of I_0..I_T with n_tests = 5. A run that ended with I_T = I_0
+(every improver_<t>.py the seed improver's text) shares one transfer of I_0, sample seed
+`seed-improver-transfer`: with common random numbers its paired difference is 0 by construction,
+so a transfer of its own would only re-estimate û(I_0) at 25 improver runs' cost (amendment of
+2026-11-28 12:45 UTC, made before any transfer ran; see RESULTS.md).
 
 Resumable: each step is identified by its sample seed; a step whose run directory exists is
 resumed (finished work is not redone), a finished step is skipped. Progress goes to
@@ -26,6 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ARMS = {"multi": ["fibonacci", "string_grid_distance", "parity"], "lpn": ["lpn"]}
 HELD_OUT = "parity,three_sat,max_cut,string_grid_distance,mqap"
+SHARED_TRANSFER = "seed-improver-transfer"
+
+
+def changed(run: Path) -> bool:
+    """Whether some improver_<t>.py of a self-improve run differs from improver_0.py."""
+    texts = {p.read_text() for p in run.glob("improver_*.py")}
+    return len(texts) > 1
 
 
 def find_run(runs_dir: Path, command: str, key: str, value: str) -> Path | None:
@@ -82,9 +93,12 @@ def main() -> None:
                        "self-improve", "sample_seed", seed, "self_improvement.json", log)
             if args.no_transfer:
                 continue
+            transfer_seed = f"{seed}-transfer" if changed(run) else SHARED_TRANSFER
+            if transfer_seed == SHARED_TRANSFER:
+                log(f"{seed}: I_T = I_0, so its transfer is the shared one ({SHARED_TRANSFER})")
             step(common + [str(run), "--tasks", HELD_OUT, "--n-tests", str(args.transfer_tests),
-                           "--sample-seed", f"{seed}-transfer"],
-                 args.runs_dir, "transfer", "sample_seed", f"{seed}-transfer", "transfer.json", log)
+                           "--sample-seed", transfer_seed],
+                 args.runs_dir, "transfer", "sample_seed", transfer_seed, "transfer.json", log)
 
 
 if __name__ == "__main__":
