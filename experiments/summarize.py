@@ -43,7 +43,8 @@ def summarize(run: Path) -> str:
     if first:
         lines.append(f"- û(I_0) = {interval(first['val'], first.get('val_ci'))} val, "
                      f"{interval(first['test'], first.get('test_ci'))} test (n = {first['n']} improver runs)")
-    started = [e for e in log if e["kind"] == "iteration_started"]
+    # A resumed run logs iteration_started again for the iteration it resumes: keep the first.
+    started = list({e["t"]: e for e in reversed([e for e in log if e["kind"] == "iteration_started"])}.values())[::-1]
     done = {e["t"]: e for e in log if e["kind"] == "iteration"}
     for it in started:
         t = it["t"]
