@@ -44,7 +44,11 @@ def summarize(run: Path) -> str:
         lines.append(f"- û(I_0) = {interval(first['val'], first.get('val_ci'))} val, "
                      f"{interval(first['test'], first.get('test_ci'))} test (n = {first['n']} improver runs)")
     # A resumed run logs iteration_started again for the iteration it resumes: keep the first.
-    started = list({e["t"]: e for e in reversed([e for e in log if e["kind"] == "iteration_started"])}.values())[::-1]
+    started, seen = [], set()
+    for e in log:
+        if e["kind"] == "iteration_started" and e["t"] not in seen:
+            seen.add(e["t"])
+            started.append(e)
     done = {e["t"]: e for e in log if e["kind"] == "iteration"}
     for it in started:
         t = it["t"]
