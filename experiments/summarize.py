@@ -60,7 +60,7 @@ def summarize(run: Path) -> str:
         for s in window:
             statuses = Counter(r["status"] for r in runs if r["improver"] == s["improver"])
             cands.append(f"`{s['improver'][:8]}` {s['val']:.3f} ({', '.join(f'{k} {v}' for k, v in statuses.items())})")
-        verdict = ("accepted" if end["accepted"] else f"kept I_{t - 1}: {end['reason'][:120]}") if end else "unfinished"
+        verdict = ("accepted" if end["accepted"] else f"kept the incumbent: {end['reason'][:120]}") if end else "unfinished"
         lines.append(f"- iteration {t}: {len(window)} candidates scored: {'; '.join(cands) or 'none yet'}; "
                      f"returned `{((end or {}).get('candidate') or '?')[:8]}`; {verdict}")
     final = run / "self_improvement.json"
