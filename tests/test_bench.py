@@ -20,11 +20,7 @@ BENCH = ROOT / "bench"
 def load_bench(name: str):
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(BENCH))  # the scripts import their sibling `report`
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
+    spec.loader.exec_module(module)
     return module
 
 
@@ -65,7 +61,10 @@ def test_task_scores_reference_solves_fibonacci(tmp_path):
 
 
 @pytest.mark.embedded
-def test_lm_throughput_one_short_batch(embedded_server):
+def test_lm_throughput_one_short_batch():
+    from selftaught.lm.local.embedded import ensure_model
+
+    ensure_model()  # the script starts its own llama-server; it needs only the model in place
     out = run_script("lm_throughput.py", "--rounds", "1", "--settings", "n", "--cases", "fibonacci:2",
                      "--max-tokens", "8", "--no-write")
     call = re.search(r"^round 1/1 fibonacci n=2 n +\S+ s +(\d+) tok", out, re.M)
