@@ -16,7 +16,8 @@ from selftaught.lm.usage import UsageLog
 from selftaught.runs.rundir import RunDir
 from selftaught.session import Session
 from selftaught.settings import PRESETS
-from selftaught.stop import improve_task, transfer_improvers
+from selftaught.errors import ConfigError
+from selftaught.stop import improve_task, labelled_sources, transfer_improvers
 from selftaught.tasks.loader import load_task
 from selftaught.utility import ScoreMemo
 
@@ -77,6 +78,20 @@ def test_transfer_returns_a_report_with_paired_differences_and_saves_it(tmp_path
     saved = json.loads((s.run.path / "transfer.json").read_text())
     assert saved["labels"] == ["I_0", "I_1"] and saved["rows"][0]["improvers"]["I_0"] == 0.0
     assert "| fibonacci |" in (s.run.path / "transfer.md").read_text()
+
+
+def test_transfer_sources_are_labelled_by_run_and_file_name(tmp_path):
+    for run, texts in (("run-a", ["a0", "a1"]), ("run-b", ["b0"])):
+        (tmp_path / run).mkdir()
+        for t, text in enumerate(texts):
+            (tmp_path / run / f"improver_{t}.py").write_text(text)
+    (tmp_path / "keep_best.py").write_text("k")
+    assert labelled_sources([tmp_path / "run-a"]) == [("I_0", "a0"), ("I_1", "a1")]
+    assert labelled_sources([tmp_path / "keep_best.py", tmp_path / "run-a", tmp_path / "run-b"]) == [
+        ("keep_best", "k"), ("run-a:I_0", "a0"), ("run-a:I_1", "a1"), ("run-b:I_0", "b0")]
+    (tmp_path / "I_0.py").write_text("x")
+    with pytest.raises(ConfigError, match="both be labelled 'I_0'"):
+        labelled_sources([tmp_path / "I_0.py", tmp_path / "run-a"])
 
 
 def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypatch):

@@ -96,6 +96,36 @@ def test_transfer_prints_and_saves_table_1(tmp_path):
     assert row["improvers"]["I_1"] == row["improvers"]["I_0"] and row["versus_first"]["I_1"]["mean"] == 0.0
 
 
+def test_transfer_compares_improver_files_and_resumes_without_them(tmp_path):
+    # A .py file next to a run directory: the file is labelled by its name and is the reference.
+    # The run keeps every improver it compares, so a resume no longer needs the sources.
+    improvers = Path(__file__).parent / "cassettes" / "improvers"
+    mine = tmp_path / "mine.py"
+    shutil.copy(improvers / "improver_0.py", mine)
+    proc = selftaught("transfer", str(mine), str(improvers), "--tasks", "parity", *replay_args(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = (tmp_path / "runs").iterdir()
+    saved = json.loads((run / "transfer.json").read_text())
+    assert saved["labels"] == ["mine", "I_0", "I_1"]
+    (row,) = saved["rows"]
+    assert row["improvers"]["mine"] == row["improvers"]["I_0"] and row["versus_first"]["I_0"]["mean"] == 0.0
+    assert sum(e["kind"] == "improver_run" for e in events(run)) == 1  # one distinct improver, n_tests = 1
+    mine.unlink()
+    resumed = selftaught("transfer", "--resume", str(run), *replay_args(tmp_path)[-8:])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((run / "transfer.json").read_text()) == saved
+
+
+def test_transfer_refuses_two_improvers_with_one_label(tmp_path):
+    improvers = Path(__file__).parent / "cassettes" / "improvers"
+    (tmp_path / "a").mkdir()
+    shutil.copy(improvers / "improver_0.py", tmp_path / "a" / "improver_1.py")
+    proc = selftaught("transfer", str(improvers / "improver_1.py"), str(tmp_path / "a" / "improver_1.py"),
+                      "--tasks", "parity", *replay_args(tmp_path))
+    assert proc.returncode != 0 and "both be labelled 'improver_1'" in proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def assert_resumed_without_redoing(run: Path, before: list[dict], tmp: Path) -> None:
     resumed = selftaught("self-improve", "--resume", str(run), *replay_args(tmp)[-8:])
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -118,6 +118,26 @@ def labelled_improvers(run: Path) -> list[tuple[str, str]]:
     return [(f"I_{improver_index(p)}", p.read_text(encoding="utf-8")) for p in improver_files(run)]
 
 
+def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
+    """(label, source) of every improver to transfer, in order: a self-improve run directory
+    gives its I_0..I_T (prefixed with the directory's name when several are given), an improver
+    .py file gives itself, labelled with its file name."""
+    several = sum(path.is_dir() for path in paths) > 1
+    labelled = []
+    for path in paths:
+        if path.is_dir():
+            labelled += [(f"{path.name}:{label}" if several else label, source)
+                         for label, source in labelled_improvers(path)]
+        else:
+            labelled.append((path.stem, load_improver(path)))
+    labels = [label for label, _ in labelled]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise ConfigError(f"two improvers would both be labelled {label!r}",
+                              "give the files different names (a label is the file name without .py)")
+    return labelled
+
+
 def load_improver(path: Path) -> str:
     """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
     if path.is_dir():

@@ -217,8 +217,10 @@ DEFAULT_TRANSFER = "parity,three_sat,max_cut,string_grid_distance,mqap"
 
 @stop_options
 def transfer(
-    source: Annotated[Optional[Path], typer.Argument(
-        help="A self-improve run directory (its improver_<t>.py files); not needed with --resume.")] = None,
+    sources: Annotated[Optional[list[Path]], typer.Argument(
+        help="Self-improve run directories (their improver_<t>.py files) and/or improver .py files, "
+             "the first being the reference for paired differences; not needed with --resume.",
+        show_default=False)] = None,
     *,
     config: Config,
     tasks: Annotated[str, typer.Option(
@@ -231,7 +233,9 @@ def transfer(
     """Evaluate the seed improver and every improved I_t on held-out tasks (the paper's Table 1).
 
     For each task: u(s), the seed program's test score; û(I_t), the mean test score of what
-    improver I_t makes of the seed program over n_tests runs. Saved as transfer.md and
+    improver I_t makes of the seed program over n_tests runs, and its paired difference to the
+    first improver (same runs, same LM samples). Any improvers can be compared: pass .py files
+    (labelled by file name) next to or instead of run directories. Saved as transfer.md and
     transfer.json in a new run directory.
 
     Examples:
@@ -239,21 +243,36 @@ def transfer(
         selftaught transfer runs/20261124-101500-self-improve
 
         selftaught transfer runs/20261124-101500-self-improve --tasks parity,max_cut --n-tests 3
+
+        selftaught transfer seed.py mine.py --tasks parity --sample-seed again
     """
-    from selftaught.stop import improver_files, labelled_improvers, open_session, transfer_improvers
+    from selftaught.ids import program_id
+    from selftaught.stop import labelled_improvers, labelled_sources, open_session, transfer_improvers
     from selftaught.tasks.loader import load_task
 
-    if source is None and resume is None:
-        raise ConfigError("no self-improve run given", "pass its directory, e.g. runs/<time>-self-improve")
+    if not sources and resume is None:
+        raise ConfigError("no improvers given", "pass a self-improve run directory (runs/<time>-self-improve) "
+                                                "or improver .py files")
     names = [t.strip() for t in tasks.split(",") if t.strip()]
+    labelled: list[tuple[str, str]] = []
     if resume is None:
-        improver_files(source), [load_task(name) for name in names]  # fail before creating a run directory
+        labelled = labelled_sources(sources)  # fail before creating a run directory
+        [load_task(name) for name in names]
+    directories = [path.resolve() for path in sources or [] if path.is_dir()]
     run, config = _start("transfer", resume, runs_dir, config, unsafe, instance_secret,
-                         source=str(source.resolve()) if source else None, tasks=[_task_ref(name) for name in names])
+                         source=str(directories[0]) if len(directories) == 1 else None,
+                         improvers=[[label, program_id(text)] for label, text in labelled],
+                         tasks=[_task_ref(name) for name in names])
+    if resume is None:
+        for _, text in labelled:
+            run.save_program(text)  # the run holds what it compares, whatever happens to the sources
+    elif run.settings.get("improvers"):
+        labelled = [(label, run.load_program(pid)) for label, pid in run.settings["improvers"]]
+    else:
+        labelled = labelled_improvers(Path(run.settings["source"]))  # runs made before .py sources
     settings = config.run
-    labelled = labelled_improvers(Path(run.settings["source"]))
     loaded = [load_task(name) for name in run.settings["tasks"]]
-    expected = len(loaded) * len(labelled) * settings.n_tests
+    expected = len(loaded) * len({text for _, text in labelled}) * settings.n_tests
     with byte_progress("assembling model") as progress, \
             open_session(run, config, progress) as session, \
             watch(run.journal, "improver runs", total=expected):
