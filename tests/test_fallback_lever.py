@@ -1,0 +1,36 @@
+"""experiments/fallback_lever.py reads the committed lever runs (results/runs) into the paired
+table of RESULTS.md; the numbers asserted here are the ones RESULTS.md reports."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MULTI_1 = ROOT / "results" / "runs" / "20261128-175006-transfer"  # keep_best vs I_0 on multi-1's streams
+
+
+@pytest.fixture(scope="module")
+def lever():
+    spec = importlib.util.spec_from_file_location("fallback_lever", ROOT / "experiments" / "fallback_lever.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pairs_are_keep_best_minus_the_seed_improver_on_the_same_runs(lever):
+    d = lever.paired(MULTI_1, "test")
+    assert len(d) == 12  # 3 tasks x I_0's 4 run indices in multi-1 (û's 2 and the race's 2)
+    assert (sum(x > 1e-9 for x in d), sum(x < -1e-9 for x in d)) == (7, 0)
+    assert sum(d) / len(d) == pytest.approx(0.232, abs=5e-4)
+
+
+def test_the_row_pools_tasks_with_interval_counts_and_sign_test(lever):
+    assert lever.row("multi-1", MULTI_1) == (
+        "| multi-1 | 20261128-175006-transfer | 12 | +0.232 [+0.080, +0.384], 7/0/5, p = 0.00781 "
+        "| +0.237 [+0.088, +0.386], 7/0/5, p = 0.00781 |")
+
+
+def test_a_run_index_counts_only_when_i0_finished_it_on_every_task(lever):
+    multi_1 = ROOT / "results" / "runs" / "20261128-091728-self-improve"
+    assert lever.indices_of_i0(multi_1) == 4
