@@ -5,6 +5,10 @@ Arms (each `runs` independent self-improve runs with fresh sample seeds, T = 2, 
 paired acceptance, 6 candidates per step, final I_T vs I_0 comparison on fresh test runs):
   multi  meta-utility over fibonacci, string_grid_distance and parity (tasks with a gradient)
   lpn    the paper's setting (LPN only)
+Exploratory arms, not pre-registered, each one lever on top of `multi`:
+  multi-keep-best  I_0 = experiments/seeds/keep_best.py (the paper's seed plus a fallback to the
+                   initial solution; see experiments/fallback_lever.py)
+  multi-feedback   --meta-feedback: û's description says how the incumbent's runs went
 Then, per finished run, `transfer` of I_0..I_T with n_tests = 5. A run that ended with I_T = I_0
 (every improver_<t>.py the seed improver's text) shares one transfer of I_0, sample seed
 `seed-improver-transfer`: with common random numbers its paired difference is 0 by construction,
@@ -28,7 +32,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ARMS = {"multi": ["fibonacci", "string_grid_distance", "parity"], "lpn": ["lpn"]}
+MULTI = ["fibonacci", "string_grid_distance", "parity"]
+# arm -> (tasks of its meta-utility, extra self-improve options). multi and lpn are the
+# pre-registered arms; the others are exploratory levers, each reported on its own.
+ARMS = {"multi": (MULTI, []), "lpn": (["lpn"], []),
+        "multi-keep-best": (MULTI, ["--seed-improver", str(ROOT / "experiments" / "seeds" / "keep_best.py")]),
+        "multi-feedback": (MULTI, ["--meta-feedback"])}
 HELD_OUT = "parity,three_sat,max_cut,string_grid_distance,mqap"
 SHARED_TRANSFER = "seed-improver-transfer"
 
@@ -65,7 +74,7 @@ def step(args: list[str], runs_dir: Path, command: str, key: str, value: str, do
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arms", default="multi,lpn")
+    parser.add_argument("--arms", default="multi,lpn", help=f"Comma-separated, of {', '.join(ARMS)}.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--transfer-tests", type=int, default=5)
@@ -88,12 +97,14 @@ def main() -> None:
     for r in range(1, args.runs + 1):
         for arm in args.arms.split(","):
             seed = f"{arm}-{r}"
-            tasks = [flag for name in ARMS[arm] for flag in ("--task", name)]
-            run = step(common + tasks + ["-T", str(args.iterations), "--sample-seed", seed], args.runs_dir,
+            names, extra = ARMS[arm]
+            tasks = [flag for name in names for flag in ("--task", name)]
+            run = step(common + tasks + extra + ["-T", str(args.iterations), "--sample-seed", seed], args.runs_dir,
                        "self-improve", "sample_seed", seed, "self_improvement.json", log)
             if args.no_transfer:
                 continue
-            transfer_seed = f"{seed}-transfer" if changed(run) else SHARED_TRANSFER
+            # The shared transfer is of the paper's seed improver: only its arms may share it.
+            transfer_seed = f"{seed}-transfer" if changed(run) or "--seed-improver" in extra else SHARED_TRANSFER
             if transfer_seed == SHARED_TRANSFER:
                 log(f"{seed}: I_T = I_0, so its transfer is the shared one ({SHARED_TRANSFER})")
             step(common + [str(run), "--tasks", HELD_OUT, "--n-tests", str(args.transfer_tests),
