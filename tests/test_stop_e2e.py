@@ -176,7 +176,8 @@ def test_show_summarises_a_run(self_improve_run):
     proc = selftaught("show", str(self_improve_run))
     assert proc.returncode == 0, proc.stderr
     assert "meta-utility û per improver" in proc.stdout and "iterations" in proc.stdout
-    assert "LM calls" in proc.stdout and "prompt" in proc.stdout
+    assert "LM calls" in proc.stdout and "prompt" in proc.stdout and "all from the cache" in proc.stdout
+    assert "I_0=I_1 (a39fa3da)" in proc.stdout  # the recorded iteration kept its incumbent
 
 
 @pytest.fixture(scope="module")

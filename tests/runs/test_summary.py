@@ -16,14 +16,34 @@ def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
              static_flags=[], blocked=None)
     with run.usage_log.open("w") as f:
         for tokens in (10, 20):
-            f.write(json.dumps({"prompt_tokens": tokens, "completion_tokens": 2 * tokens}) + "\n")
+            f.write(json.dumps({"prompt_tokens": tokens, "completion_tokens": 2 * tokens, "n_responses": 3,
+                                "n_cached": 3 if tokens == 10 else 1}) + "\n")
     s = summarize(run.path)
-    assert (s.lm_calls, s.prompt_tokens, s.completion_tokens) == (2, 30, 60)
+    assert (s.lm_calls, s.cached_calls, s.prompt_tokens, s.completion_tokens) == (2, 1, 30, 60)
     assert s.improver_statuses == {"ok": 2, "blocked": 1} and s.blocked == 1
     assert s.flags == {"touches_budget": 2, "ctypes": 1}
     (m,) = s.meta_scores
-    assert {k: m[k] for k in ("improver", "val", "val_std", "test", "n")} == \
-        {"improver": "a", "val": 0.5, "val_std": 0.1, "test": 0.4, "n": 2}
+    assert {k: m[k] for k in ("improver", "label", "tasks", "val", "val_std", "test", "n")} == \
+        {"improver": "a", "label": "", "tasks": ["lpn"], "val": 0.5, "val_std": 0.1, "test": 0.4, "n": 2}
     # t(0.975, 1) = 12.706, sd 0.1414, n 2: the interval covers [0, 1] after clipping
     assert m["val_ci"] == [0.0, 1.0] and m["test_ci"] == [0.0, 1.0]
     assert s.iterations[0]["t"] == 1 and 0 <= s.wall_time_s < 60
+
+
+def test_improvers_are_named_as_the_run_names_them(tmp_path):
+    from selftaught.ids import program_id
+
+    run = RunDir.create(tmp_path, "self-improve", {})
+    for t, text in enumerate(["seed", "seed", "better"]):  # iteration 1 kept its incumbent
+        (run.path / f"improver_{t}.py").write_text(text)
+    for text in ("seed", "better", "candidate"):
+        run.journal.record("meta_score", f"{program_id(text)}@fibonacci+parity", improver=program_id(text),
+                           val=0.5, val_std=0.0, test=0.5, runs=[])
+    labels = [m["label"] for m in summarize(run.path).meta_scores]
+    assert labels == ["I_0=I_1", "I_2", ""]
+
+    transfer = RunDir.create(tmp_path, "transfer", {"improvers": [["seed_improver", "aa"], ["keep_best", "bb"]]})
+    for pid, task in (("aa", "parity"), ("bb", "parity"), ("aa", "mqap")):
+        transfer.journal.record("meta_score", f"{pid}@{task}", improver=pid, val=0.5, val_std=0.0, test=0.5, runs=[])
+    assert [(m["label"], m["tasks"]) for m in summarize(transfer.path).meta_scores] == [
+        ("seed_improver", ["parity"]), ("keep_best", ["parity"]), ("seed_improver", ["mqap"])]

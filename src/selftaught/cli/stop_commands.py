@@ -303,16 +303,22 @@ def show(
     s = summarize(run)
     overview = Table(title=f"{run.name} ({s.command})", show_header=False)
     overview.add_row("wall time", f"{s.wall_time_s / 60:.1f} min")
-    overview.add_row("LM calls", f"{s.lm_calls} ({s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion tokens)")
+    cached = f"; {'all' if s.cached_calls == s.lm_calls else s.cached_calls} from the cache" if s.cached_calls else ""
+    overview.add_row("LM calls", f"{s.lm_calls} ({s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion "
+                                 f"tokens{cached})")
     overview.add_row("improver runs", f"{s.improver_runs}: " + ", ".join(f"{k} {v}" for k, v in s.improver_statuses.items()))
     overview.add_row("static flags", ", ".join(f"{k} {v}" for k, v in sorted(s.flags.items())) or "none")
     overview.add_row("blocked by the sandbox", str(s.blocked))
-    scores = Table(title="meta-utility û per improver (mean [95% interval] over n improver runs)")
-    for column in ("improver", "n", "û val", "û test"):
+    task_sets = {", ".join(m["tasks"]) for m in s.meta_scores}
+    per_task = len(task_sets) > 1  # a transfer scores each improver per task; a self-improve run on one set
+    on = "" if per_task or not task_sets else f" on {task_sets.pop()}"
+    scores = Table(title=escape(f"meta-utility û per improver{on} (mean [95% interval] over n improver runs)"))
+    for column in ("improver", "tasks", "n", "û val", "û test") if per_task else ("improver", "n", "û val", "û test"):
         scores.add_column(column)
     for m in s.meta_scores:
-        scores.add_row(m["improver"][:12], str(m["n"]), _with_interval(m["val"], m["val_ci"]),
-                       _with_interval(m["test"], m["test_ci"]))
+        name = f"{m['label']} ({m['improver'][:8]})" if m["label"] else m["improver"][:12]
+        cells = [escape(name)] + ([escape(", ".join(m["tasks"]))] if per_task else [])
+        scores.add_row(*cells, str(m["n"]), _with_interval(m["val"], m["val_ci"]), _with_interval(m["test"], m["test_ci"]))
     tables = [overview] + ([scores] if s.meta_scores else [])
     if s.iterations:
         its = Table(title="iterations")

@@ -14,11 +14,12 @@ class RunSummary:
     command: str
     wall_time_s: float  # first to last journalled event
     lm_calls: int
+    cached_calls: int  # LM calls answered entirely from the response cache (e.g. a replayed run)
     prompt_tokens: int
     completion_tokens: int
     improver_runs: int
     improver_statuses: dict[str, int]
-    meta_scores: list[dict]  # {improver, val, val_std, test, val_ci, test_ci, n}
+    meta_scores: list[dict]  # {improver, label, tasks, val, val_std, test, val_ci, test_ci, n}
     iterations: list[dict]
     flags: dict[str, int]  # static telemetry flags over improver runs (circumvention attempts)
     blocked: int  # improver runs the sandbox stopped for a forbidden action
@@ -32,26 +33,49 @@ def summarize(run: Path) -> RunSummary:
     runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
     flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
+    labels = improver_labels(run, data.settings)
     return RunSummary(
         command=data.kind,
         wall_time_s=(max(times) - min(times)) if times else 0.0,
         lm_calls=len(usage),
+        cached_calls=sum(1 for u in usage if u.get("n_responses") and u.get("n_cached") == u["n_responses"]),
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
         completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
         improver_statuses=dict(Counter(e["status"] for e in runs)),
-        meta_scores=[_meta_score(e) for e in events if e["kind"] == "meta_score"],
+        meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == "meta_score"],
         iterations=[e for e in events if e["kind"] == "iteration"],
         flags=dict(flags),
         blocked=sum(1 for e in runs if e.get("blocked")),
     )
 
 
-def _meta_score(event: dict) -> dict:
+def improver_labels(run: Path, settings: dict) -> dict[str, str]:
+    """program id -> what the run calls that improver: I_t of a self-improve run (I_0=I_1 when
+    an iteration kept its incumbent), a transfer's labels (file names of .py sources)."""
+    from selftaught.ids import program_id
+
+    labels: dict[str, list[str]] = {}
+    recorded = settings.get("improvers")
+    if isinstance(recorded, list):
+        pairs = [(pid, label) for label, pid in recorded]
+    else:
+        files = sorted(run.glob("improver_*.py"), key=lambda f: int(f.stem.split("_", 1)[1])
+                       if f.stem.split("_", 1)[1].isdigit() else -1)
+        pairs = [(program_id(f.read_text(encoding="utf-8")), f"I_{f.stem.split('_', 1)[1]}") for f in files]
+    for pid, label in pairs:
+        labels.setdefault(pid, []).append(label)
+    return {pid: "=".join(names) for pid, names in labels.items()}
+
+
+def _meta_score(event: dict, labels: dict[str, str]) -> dict:
     """A meta_score event with its 95% intervals (recomputed for journals that predate them)."""
     from selftaught.stats import mean_interval
 
     score = {k: event.get(k) for k in ("improver", "val", "val_std", "test")}
+    score["label"] = labels.get(score["improver"] or "", "")
+    key = event.get("key") or ""
+    score["tasks"] = key.split("@", 1)[1].split("+") if "@" in key else []
     runs = event.get("runs") or []
     for split in ("val", "test"):
         values = [r[split] for r in runs]
