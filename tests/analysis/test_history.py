@@ -48,6 +48,17 @@ def test_transfer_rows_get_intervals_from_the_matching_scores(tmp_path):
     assert r.usage.calls == 2 and r.usage.prompt_tokens == 30
 
 
+def test_transfer_usage_follows_each_calls_stream_when_cells_run_in_parallel(tmp_path):
+    # All cells run at once, so every call comes before the first row: the stream says whose it was.
+    rows = [{"ts": 9 + i, "kind": "transfer_row", "key": task, "seed_program": 0.5, "improvers": {"I_0": 0.0}}
+            for i, task in enumerate(("parity", "mqap"))]
+    calls = [dict(usage(2, 10, 5), stream="transfer-seed/mqap/0"), dict(usage(3, 20, 5), stream="transfer-seed/parity/0"),
+             dict(usage(4, 40, 5), stream="transfer-seed/mqap/1")]
+    run = make_run(tmp_path, "r", "transfer", rows, calls, settings={"run": {"n_tests": 2}, "tasks": ["parity", "mqap"]})
+    assert [(r.task, r.usage.calls, r.usage.prompt_tokens) for r in transfer_rows(load_run(run))] == [
+        ("parity", 1, 20), ("mqap", 2, 50)]
+
+
 def test_an_improve_run_reports_seed_and_result(tmp_path):
     seed = program_id(task_seed("fibonacci"))
     done = improver_run(5, "imp", 0, 0.9, 0.8, kind="improve", task="fibonacci")

@@ -104,9 +104,10 @@ def test_concurrent_clients_on_one_stream_draw_each_sample_once(make_client):
 def test_every_call_is_accounted(make_client, tmp_path):
     lm = make_client()
     lm.batch_prompt("e", ["a", "b"], temperature=0.2)
-    make_client().batch_prompt("e", ["a", "c"])
+    make_client().with_fresh_budget(stream="seed").with_fresh_budget(stream="parity/3").batch_prompt("e", ["a", "c"])
     lines = [json.loads(l) for l in (tmp_path / "usage.jsonl").read_text().splitlines()]
     assert [(l["n_responses"], l["n_cached"]) for l in lines] == [(2, 0), (2, 0)]
+    assert [l["stream"] for l in lines] == ["", "seed/parity/3"]  # whose calls they were, for per-task usage
     assert lines[0]["temperature"] == 0.2 and lines[0]["completion_tokens"] == 10
     assert lines[0]["model"] == "counting-model" and lines[0]["latency_s"] >= 0
 

@@ -67,3 +67,20 @@ def test_transfer_cells_show_the_paired_difference_to_the_first_improver(tmp_pat
            "versus_first": {"I_1": {"mean": 0.1, "lo": -0.2, "hi": 0.4, "n": 5}}}
     html = build_report([make_run(tmp_path, "t", "transfer", [row], settings={"tasks": ["mqap"]})]).html
     assert "0.400 [0.100, 0.700]" in html and "vs I_0: +0.100 [-0.200, +0.400]" in html
+
+
+def test_transfer_usage_rows_give_each_tasks_calls_and_the_span_of_its_runs(tmp_path):
+    from tests.analysis.factory import usage
+
+    events = [{"ts": 100, "kind": "improver_run_started", "run": "ia/parity/0"},
+              {"ts": 100, "kind": "improver_run_started", "run": "ia/mqap/0"},
+              improver_run(160, "ia", 0, 0.5, 0.5, task="mqap"), improver_run(400, "ia", 0, 0.5, 0.5, task="parity")]
+    rows = [{"ts": 401 + i, "kind": "transfer_row", "key": task, "seed_program": 0.5, "improvers": {"I_0": 0.5}}
+            for i, task in enumerate(("parity", "mqap"))]
+    calls = [dict(usage(150, 11, 5), stream="s/mqap/0"), dict(usage(390, 22, 5), stream="s/parity/0")]
+    html = build_report([make_run(tmp_path, "t", "transfer", events + rows, calls,
+                                  settings={"tasks": ["parity", "mqap"], "run": {"n_tests": 1}})]).html
+    table = html[html.index("Language-model usage"):html.index("<h3>Strategies")]
+    text = " ".join(re.sub(r"<[^>]+>", " ", table[table.index("wall time"):]).split())
+    # task, calls, responses, cached, prompt tokens, completion tokens, LM latency, wall time
+    assert text == "wall time parity 1 3 0 22 5 0.0 min 5.0 min mqap 1 3 0 11 5 0.0 min 1.0 min"

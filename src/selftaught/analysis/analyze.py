@@ -14,7 +14,6 @@ from selftaught.analysis.rundata import RunData, load_run
 from selftaught.analysis.runs import RunEntry, run_entry
 from selftaught.analysis.safety import Safety, run_safety
 from selftaught.analysis.strategies import StrategyReport, detect
-from selftaught.ids import program_id
 
 
 @dataclass(frozen=True)
@@ -62,22 +61,12 @@ def _improvers(run: RunData, tree: Lineage) -> list[Improver]:
         for node in tree.nodes:
             if node.source is not None:
                 found[node.program] = (node.label, node.source)
-    elif run.kind == "transfer" and run.source_run() is not None:
-        for file in sorted(run.source_run().glob("improver_*.py")):
-            source = _read(file)
-            if source is not None:
-                pid, label = program_id(source), f"I_{file.stem.split('_', 1)[1]}"
-                found[pid] = (f"{found[pid][0]}={label}" if pid in found else label, source)
+    elif run.kind == "transfer":
+        found = {pid: (label, source) for pid, (label, source) in run.compared_improvers().items()
+                 if source is not None}
     elif run.kind == "improve":
         pid = str(run.settings.get("improver", ""))
         source = run.program(pid)
         if source is not None:
             found[pid] = ("improver", source)
     return [Improver(pid, label, source, detect(source)) for pid, (label, source) in found.items()]
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None

@@ -206,9 +206,14 @@ def seed_scores(run: RunData) -> dict[str, tuple[float | None, float | None]]:
 def transfer_rows(run: RunData) -> list[TransferRow]:
     events = list(run.events)
     rows_at = [i for i, e in enumerate(events) if e.get("kind") == "transfer_row"]
-    times = [event_time(events[0]) or float("-inf") if events else float("-inf")]
-    times += [event_time(events[i]) or float("-inf") for i in rows_at[:-1]]
-    usage = split_usage(run, times) if rows_at else []
+    streamed = [r for r in run.usage if isinstance(r.get("stream"), str) and r["stream"].count("/") >= 1]
+    if streamed:  # each call names its run's stream (<seed>/<task>/<index>): exact, even with cells in parallel
+        usage = [usage_of(r for r in streamed if r["stream"].split("/")[-2] == str(events[i].get("key")))
+                 for i in rows_at]
+    else:  # older logs: calls between one row and the next (right while cells ran one task at a time)
+        times = [event_time(events[0]) or float("-inf") if events else float("-inf")]
+        times += [event_time(events[i]) or float("-inf") for i in rows_at[:-1]]
+        usage = split_usage(run, times) if rows_at else []
     n_tests = int(number(run.run_settings.get("n_tests"), 1))
     rows, lo = [], 0
     for index, used in zip(rows_at, usage):

@@ -133,15 +133,5 @@ def _downstream(run: RunData) -> Lineage:
 
 
 def _improver_labels(run: RunData) -> dict[str, str]:
-    """I_t labels of the improvers a transfer run used (from its source run), else none."""
-    source = run.source_run()
-    labels: dict[str, str] = {}
-    if source is not None:
-        for file in sorted(source.glob("improver_*.py")):
-            try:
-                pid = program_id(file.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                continue
-            label = f"I_{file.stem.split('_', 1)[1]}"
-            labels[pid] = f"{labels[pid]}={label}" if pid in labels else label
-    return labels
+    """Labels of the improvers a transfer run compared (I_t, or an improver file's name)."""
+    return {pid: label for pid, (label, _) in run.compared_improvers().items()}

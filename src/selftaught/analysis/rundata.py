@@ -102,6 +102,29 @@ class RunData:
                 return candidate
         return None
 
+    def compared_improvers(self) -> dict[str, tuple[str, str | None]]:
+        """A transfer run's improvers: program id -> (label, source or None). Newer runs record
+        their labels and keep the programs; older ones are read from their self-improve run's
+        improver_<t>.py files (an improver kept unchanged gets I_0=I_1)."""
+        from selftaught.ids import program_id
+
+        found: dict[str, tuple[str, str | None]] = {}
+        recorded = self.settings.get("improvers")
+        if isinstance(recorded, list):
+            pairs = [(str(pid), str(label), self.program(str(pid))) for label, pid in
+                     (item for item in recorded if isinstance(item, list) and len(item) == 2)]
+        else:
+            source, pairs = self.source_run(), []
+            for file in sorted(source.glob("improver_*.py")) if source is not None else []:
+                try:
+                    text = file.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                pairs.append((program_id(text), f"I_{file.stem.split('_', 1)[1]}", text))
+        for pid, label, text in pairs:
+            found[pid] = (f"{found[pid][0]}={label}", text) if pid in found else (label, text)
+        return found
+
     def of(self, *kinds: str) -> list[dict]:
         return [e for e in self.events if e.get("kind") in kinds]
 

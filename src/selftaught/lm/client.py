@@ -175,6 +175,7 @@ class LanguageModelClient:
                 latency_s=time.perf_counter() - started,
                 temperature=temp,
                 max_tokens=self.max_tokens,
+                stream=self.stream,
             )
         )
         return CallResult([c.text for c in done], done)

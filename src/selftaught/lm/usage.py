@@ -21,6 +21,7 @@ class CallRecord:
     latency_s: float  # wall time of the whole call, as the caller saw it
     temperature: float
     max_tokens: int
+    stream: str = ""  # the caller's sample stream, e.g. <sample seed>/<task>/<run index>
 
 
 class UsageLog:

@@ -115,9 +115,21 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
 
 
 def _with_walls(a: RunAnalysis, usage: list) -> list:
-    """Wall time per task of a transfer run: from one transfer_row to the next."""
+    """Wall time per task of a transfer run: the span of that task's improver runs (cells run
+    in parallel, so spans overlap); older journals without run starts: one row to the next."""
     from selftaught.analysis.history import event_time
 
+    spans: dict[str, tuple[float, float]] = {}
+    for e in a.run.events:
+        ref = e.get("run") if e.get("kind") == "improver_run_started" else e.get("key")
+        t = event_time(e)
+        if e.get("kind") in ("improver_run_started", "improver_run") and isinstance(ref, str) \
+                and ref.count("/") >= 2 and t is not None:
+            task = ref.split("/")[-2]
+            lo, hi = spans.get(task, (t, t))
+            spans[task] = (min(lo, t), max(hi, t))
+    if any(e.get("kind") == "improver_run_started" for e in a.run.events):
+        return [(name, u, spans[name][1] - spans[name][0] if name in spans else 0.0) for name, u, _ in usage]
     rows = [e for e in a.run.events if e.get("kind") == "transfer_row"]
     times = [event_time(a.run.events[0]) if a.run.events else None] + [event_time(e) for e in rows]
     walls = [(b - t) if t is not None and b is not None else 0.0 for t, b in zip(times, times[1:])]

@@ -33,7 +33,7 @@ def summarize(run: Path) -> RunSummary:
     runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
     flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
-    labels = improver_labels(run, data.settings)
+    labels = improver_labels(data)
     return RunSummary(
         command=data.kind,
         wall_time_s=(max(times) - min(times)) if times else 0.0,
@@ -50,22 +50,19 @@ def summarize(run: Path) -> RunSummary:
     )
 
 
-def improver_labels(run: Path, settings: dict) -> dict[str, str]:
+def improver_labels(data) -> dict[str, str]:
     """program id -> what the run calls that improver: I_t of a self-improve run (I_0=I_1 when
-    an iteration kept its incumbent), a transfer's labels (file names of .py sources)."""
+    an iteration kept its incumbent), a transfer's labels (I_t, or an improver file's name)."""
     from selftaught.ids import program_id
 
-    labels: dict[str, list[str]] = {}
-    recorded = settings.get("improvers")
-    if isinstance(recorded, list):
-        pairs = [(pid, label) for label, pid in recorded]
-    else:
-        files = sorted(run.glob("improver_*.py"), key=lambda f: int(f.stem.split("_", 1)[1])
-                       if f.stem.split("_", 1)[1].isdigit() else -1)
-        pairs = [(program_id(f.read_text(encoding="utf-8")), f"I_{f.stem.split('_', 1)[1]}") for f in files]
-    for pid, label in pairs:
-        labels.setdefault(pid, []).append(label)
-    return {pid: "=".join(names) for pid, names in labels.items()}
+    if data.kind == "transfer":
+        return {pid: label for pid, (label, _) in data.compared_improvers().items()}
+    labels: dict[str, str] = {}
+    files = [f for f in data.path.glob("improver_*.py") if f.stem.split("_", 1)[1].isdigit()]
+    for f in sorted(files, key=lambda f: int(f.stem.split("_", 1)[1])):
+        pid, label = program_id(f.read_text(encoding="utf-8")), f"I_{f.stem.split('_', 1)[1]}"
+        labels[pid] = f"{labels[pid]}={label}" if pid in labels else label
+    return labels
 
 
 def _meta_score(event: dict, labels: dict[str, str]) -> dict:
