@@ -257,7 +257,8 @@ def transfer(
     labelled: list[tuple[str, str]] = []
     if resume is None:
         labelled = labelled_sources(sources)  # fail before creating a run directory
-        [load_task(name) for name in names]
+        for name in names:
+            load_task(name)
     directories = [path.resolve() for path in sources or [] if path.is_dir()]
     run, config = _start("transfer", resume, runs_dir, config, unsafe, instance_secret,
                          source=str(directories[0]) if len(directories) == 1 else None,
