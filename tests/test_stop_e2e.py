@@ -107,6 +107,7 @@ def test_transfer_compares_improver_files_and_resumes_without_them(tmp_path):
     (run,) = (tmp_path / "runs").iterdir()
     saved = json.loads((run / "transfer.json").read_text())
     assert saved["labels"] == ["mine", "I_0", "I_1"]
+    assert proc.stdout.count("vs mine: +0.000 (n=1)") == 2  # the CLI table shows the paired differences too
     (row,) = saved["rows"]
     assert row["improvers"]["mine"] == row["improvers"]["I_0"] and row["versus_first"]["I_0"]["mean"] == 0.0
     assert sum(e["kind"] == "improver_run" for e in events(run)) == 1  # one distinct improver, n_tests = 1

@@ -279,11 +279,15 @@ def transfer(
             watch(run.journal, "improver runs", total=expected):
         report = transfer_improvers(session, labelled, loaded)
 
-    table = Table(title=f"transfer (test split, {settings.n_tests} runs per cell, mean [95% interval])")
+    first = report.labels[0]
+    table = Table(title=escape(f"transfer (test split, {settings.n_tests} runs per cell, mean [95% interval]; "
+                               f"vs {first}: paired difference on the same runs and LM samples)"))
     for column in ["task", "u(s)"] + [f"û({label})" for label in report.labels]:
-        table.add_column(column)
+        table.add_column(escape(column))
     for row in report.rows:
-        table.add_row(row.task, pct(row.seed_program), *[str(row.improvers[label]) for label in report.labels])
+        cells = [f"{row.improvers[label]}" + (f"\nvs {first}: {_signed(row.versus_first[label])}"
+                                              if label in row.versus_first else "") for label in report.labels]
+        table.add_row(row.task, pct(row.seed_program), *map(escape, cells))
     print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
 
 
@@ -330,6 +334,11 @@ def show(
                         f"{it['test']:.3f}")
         tables.append(its)
     print_tables(*tables)
+
+
+def _signed(i) -> str:
+    """A paired difference: mean [lo, hi] with signs."""
+    return f"{i.mean:+.3f} [{i.lo:+.3f}, {i.hi:+.3f}]" if i.n > 1 else f"{i.mean:+.3f} (n={i.n})"
 
 
 def _with_interval(mean: float, interval: list | None) -> str:
