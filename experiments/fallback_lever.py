@@ -59,10 +59,14 @@ def finished_runs() -> dict[str, Path]:
         seed = s.get("run", {}).get("sample_seed")
         if run.name.endswith("-self-improve") and (run / "self_improvement.json").exists():
             found[seed] = run
-        elif run.name.endswith("-transfer") and seed == TRANSFER_SEED and "improvers" not in s \
+        elif run.name.endswith("-transfer") and seed == TRANSFER_SEED and not is_lever_run(s) \
                 and (run / "transfer.json").exists():
             found[seed] = run
     return found
+
+
+def is_lever_run(s: dict) -> bool:
+    return [label for label, _ in s.get("improvers", [])] == ["seed_improver", "keep_best"]
 
 
 def indices_of_i0(run: Path) -> int:
@@ -82,8 +86,7 @@ def lever_run(case: str, source: Path) -> Path:
     s = settings(source)
     for config in sorted(RUNS.glob("*-transfer/config.json")):
         t = settings(config.parent)
-        if t.get("run", {}).get("sample_seed") == s["run"]["sample_seed"] and \
-                [label for label, _ in t.get("improvers", [])] == ["seed_improver", "keep_best"]:
+        if t.get("run", {}).get("sample_seed") == s["run"]["sample_seed"] and is_lever_run(t):
             if (config.parent / "transfer.json").exists():
                 return config.parent
             cmd = ["--resume", str(config.parent)]

@@ -1,8 +1,10 @@
 """experiments/seeds/keep_best.py, the stronger seed of the fallback lever: the paper's seed
 improver that also scores its initial solution and keeps it unless a rewrite scores higher. It
 must send the paper's seed exactly the same LM request, so that under common random numbers the
-two see the same samples and differ only in the fallback. Real sandbox; a backend that answers
-with numbered programs."""
+two see the same samples and differ only in the fallback. It asks for min(responses per call,
+budget - 1) samples, keeping one utility call for the initial solution: the paper seed's request
+as long as responses per call < utility budget (small preset 3 < 6, paper 6 < 25). Real sandbox;
+a backend that answers with numbered programs."""
 
 import dataclasses
 from pathlib import Path
@@ -57,3 +59,14 @@ def test_keep_best_sends_the_paper_seeds_request(pools):
     assert run(pools, seed_improver(), scores, paper).solution.strip() == "x = 0"  # the paper's seed never keeps it
     assert run(pools, KEEP_BEST, scores, keep_best).solution.strip() == "x = 'initial'"
     assert keep_best.batches == paper.batches and [n for _, n in paper.batches] == [3]
+
+
+def test_at_a_budget_no_larger_than_the_responses_per_call_the_requests_differ(pools):
+    # The limit of the claim above, pinned: budget 3 = responses per call 3.
+    paper, keep_best = NumberedPrograms(), NumberedPrograms()
+    for improver, backend in ((seed_improver(), paper), (KEEP_BEST, keep_best)):
+        utility = BudgetedUtility(lambda s: 0.0, "score", budget=3)
+        lm = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None), Budget(2, 3), 16)
+        assert run_improver(pools.improvers, improver, INITIAL, utility, lm,
+                            ImproverLimits(Budget(2, 3), 3, 60)).status == "ok"
+    assert [n for _, n in paper.batches] == [3] and [n for _, n in keep_best.batches] == [2]

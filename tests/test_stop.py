@@ -92,6 +92,14 @@ def test_transfer_sources_are_labelled_by_run_and_file_name(tmp_path):
     (tmp_path / "I_0.py").write_text("x")
     with pytest.raises(ConfigError, match="both be labelled 'I_0'"):
         labelled_sources([tmp_path / "I_0.py", tmp_path / "run-a"])
+    with pytest.raises(ConfigError, match="both be labelled 'run-a:I_0'"):
+        labelled_sources([tmp_path / "run-a", tmp_path / "run-a"])
+    (tmp_path / "transfer.json").write_text('{"rows": [')
+    with pytest.raises(ConfigError, match="transfer.json is not Python"):
+        labelled_sources([tmp_path / "transfer.json"])
+    (tmp_path / "compiled.py").write_bytes(b"\xff\x00")
+    with pytest.raises(ConfigError, match="is not UTF-8"):
+        labelled_sources([tmp_path / "compiled.py"])
 
 
 def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypatch):

@@ -97,20 +97,24 @@ def test_transfer_prints_and_saves_table_1(tmp_path):
 
 
 def test_transfer_compares_improver_files_and_resumes_without_them(tmp_path):
-    # A .py file next to a run directory: the file is labelled by its name and is the reference.
+    # A .py file before a run directory: labelled by its name, it is the reference of the paired
+    # differences. It keeps the seed program, so its cell is u(s) and I_0's difference is I_0 - u(s).
     # The run keeps every improver it compares, so a resume no longer needs the sources.
     improvers = Path(__file__).parent / "cassettes" / "improvers"
     mine = tmp_path / "mine.py"
-    shutil.copy(improvers / "improver_0.py", mine)
+    mine.write_text("def improve_algorithm(initial_solution, utility, language_model):\n    return initial_solution\n")
     proc = selftaught("transfer", str(mine), str(improvers), "--tasks", "parity", *replay_args(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     (run,) = (tmp_path / "runs").iterdir()
     saved = json.loads((run / "transfer.json").read_text())
     assert saved["labels"] == ["mine", "I_0", "I_1"]
-    assert proc.stdout.count("vs mine: +0.000 (n=1)") == 2  # the CLI table shows the paired differences too
     (row,) = saved["rows"]
-    assert row["improvers"]["mine"] == row["improvers"]["I_0"] and row["versus_first"]["I_0"]["mean"] == 0.0
-    assert sum(e["kind"] == "improver_run" for e in events(run)) == 1  # one distinct improver, n_tests = 1
+    cells, versus = row["improvers"], {k: v["mean"] for k, v in row["versus_first"].items()}
+    assert cells["mine"] == row["seed_program"] and round(cells["mine"], 3) == 0.488
+    assert cells["I_0"] == cells["I_1"] == 0.0  # the recorded sample's parity program scores 0 on test
+    assert versus == {"I_0": pytest.approx(-cells["mine"]), "I_1": pytest.approx(-cells["mine"])}
+    assert proc.stdout.count(f"vs mine: {versus['I_0']:+.3f} (n=1)") == 2  # the CLI table shows them too
+    assert sum(e["kind"] == "improver_run" for e in events(run)) == 2  # two distinct improvers, n_tests = 1
     mine.unlink()
     resumed = selftaught("transfer", "--resume", str(run), *replay_args(tmp_path)[-8:])
     assert resumed.returncode == 0, resumed.stderr[-3000:]

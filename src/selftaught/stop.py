@@ -8,6 +8,7 @@ returns a report object (the CLI only displays it).
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -104,7 +105,8 @@ def improver_files(run: Path) -> list[Path]:
     """improver_0.py, improver_1.py, ... of a self-improve run, in order of t."""
     found = [p for p in run.glob("improver_*.py") if p.stem.split("_", 1)[1].isdigit()] if run.is_dir() else []
     if not found:
-        raise ConfigError(f"{run} holds no improver_<t>.py files", "pass a self-improve run directory")
+        raise ConfigError(f"{run} holds no improver_<t>.py files",
+                          "pass a self-improve run directory or an improver .py file")
     return sorted(found, key=improver_index)
 
 
@@ -115,7 +117,7 @@ def improver_index(path: Path) -> int:
 
 def labelled_improvers(run: Path) -> list[tuple[str, str]]:
     """(I_t, source) for every improver of a self-improve run."""
-    return [(f"I_{improver_index(p)}", p.read_text(encoding="utf-8")) for p in improver_files(run)]
+    return [(f"I_{improver_index(p)}", read_improver(p)) for p in improver_files(run)]
 
 
 def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
@@ -126,7 +128,7 @@ def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
     labelled = []
     for path in paths:
         if path.is_dir():
-            labelled += [(f"{path.name}:{label}" if several else label, source)
+            labelled += [(f"{path.resolve().name}:{label}" if several else label, source)
                          for label, source in labelled_improvers(path)]
         else:
             labelled.append((path.stem, load_improver(path)))
@@ -134,15 +136,29 @@ def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
     for label in labels:
         if labels.count(label) > 1:
             raise ConfigError(f"two improvers would both be labelled {label!r}",
-                              "give the files different names (a label is the file name without .py)")
+                              "pass each source once, and give files (or run directories) different names: "
+                              "a file's label is its name without .py, a run's I_t is prefixed with its name")
     return labelled
 
 
 def load_improver(path: Path) -> str:
     """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
     if path.is_dir():
-        path = improver_files(path)[-1]
+        return read_improver(improver_files(path)[-1])
+    source = read_improver(path)
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError) as exc:  # a user's file given by mistake (a run's own improver_<t>.py may not parse)
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
+        raise ConfigError(f"improver {path} is not Python: {getattr(exc, 'msg', exc)}{where}",
+                          "pass an improver .py file that defines improve_algorithm") from None
+    return source
+
+
+def read_improver(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read improver {path}: {exc.strerror}", "pass an improver .py file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"improver {path} is not UTF-8 text", "pass an improver .py file") from None

@@ -2,7 +2,8 @@
 
 For every task, the paper's Table 1 columns: u(s), the seed program's score; û(I_0), the
 mean score of what the seed improver makes of it; û(I_t) for each improved improver, each with
-its 95% interval and, for t > 0, the paired difference to I_0 (same runs, same LM samples).
+its 95% interval and the paired difference to the first improver, usually I_0 (same runs, same
+LM samples).
 Reported on the `test` split (val steers the improvers' own choices).
 """
 
@@ -27,7 +28,7 @@ class TransferRow:
     task: str
     seed_program: float  # u(s) on test
     improvers: dict[str, Interval]  # label (I_0, I_1, ...) -> û on test
-    versus_first: dict[str, Interval]  # label -> paired difference û(I_t) - û(I_0), t > 0
+    versus_first: dict[str, Interval]  # label -> paired difference to the first improver (all but it)
 
     def to_json(self) -> dict:
         return {"task": self.task, "seed_program": self.seed_program,

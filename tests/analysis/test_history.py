@@ -52,11 +52,17 @@ def test_transfer_usage_follows_each_calls_stream_when_cells_run_in_parallel(tmp
     # All cells run at once, so every call comes before the first row: the stream says whose it was.
     rows = [{"ts": 9 + i, "kind": "transfer_row", "key": task, "seed_program": 0.5, "improvers": {"I_0": 0.0}}
             for i, task in enumerate(("parity", "mqap"))]
-    calls = [dict(usage(2, 10, 5), stream="transfer-seed/mqap/0"), dict(usage(3, 20, 5), stream="transfer-seed/parity/0"),
-             dict(usage(4, 40, 5), stream="transfer-seed/mqap/1")]
-    run = make_run(tmp_path, "r", "transfer", rows, calls, settings={"run": {"n_tests": 2}, "tasks": ["parity", "mqap"]})
+    # Streams nest under the sample seed, which may be empty or contain "/"; a resumed run writes
+    # its rows again (the last counts).
+    calls = [dict(usage(2, 10, 5), stream="mqap/0"), dict(usage(3, 20, 5), stream="seed/parity/0"),
+             dict(usage(4, 40, 5), stream="a/b/mqap/1")]
+    settings = {"run": {"n_tests": 2}, "tasks": ["parity", "mqap"]}
+    run = make_run(tmp_path, "r", "transfer", rows + [dict(rows[0], ts=20)], calls, settings=settings)
     assert [(r.task, r.usage.calls, r.usage.prompt_tokens) for r in transfer_rows(load_run(run))] == [
-        ("parity", 1, 20), ("mqap", 2, 50)]
+        ("mqap", 2, 50), ("parity", 1, 20)]
+    # A log that mixes calls without a stream (an older run resumed) keeps every call: time windows.
+    mixed = make_run(tmp_path, "m", "transfer", rows, calls + [usage(9.5, 80, 5)], settings=settings)
+    assert [(r.task, r.usage.calls) for r in transfer_rows(load_run(mixed))] == [("parity", 3), ("mqap", 1)]
 
 
 def test_an_improve_run_reports_seed_and_result(tmp_path):

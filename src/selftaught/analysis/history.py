@@ -205,10 +205,12 @@ def seed_scores(run: RunData) -> dict[str, tuple[float | None, float | None]]:
 
 def transfer_rows(run: RunData) -> list[TransferRow]:
     events = list(run.events)
-    rows_at = [i for i, e in enumerate(events) if e.get("kind") == "transfer_row"]
-    streamed = [r for r in run.usage if isinstance(r.get("stream"), str) and r["stream"].count("/") >= 1]
-    if streamed:  # each call names its run's stream (<seed>/<task>/<index>): exact, even with cells in parallel
-        usage = [usage_of(r for r in streamed if r["stream"].split("/")[-2] == str(events[i].get("key")))
+    last = {str(e.get("key")): i for i, e in enumerate(events) if e.get("kind") == "transfer_row"}
+    rows_at = sorted(last.values())  # a resumed run writes its rows again: the last one counts
+    streams = [r.get("stream") for r in run.usage]
+    if streams and all(isinstance(s, str) and s.count("/") >= 1 for s in streams):
+        # each call names its run's stream (<seed>/<task>/<index>): exact, even with cells in parallel
+        usage = [usage_of(r for r in run.usage if r["stream"].split("/")[-2] == str(events[i].get("key")))
                  for i in rows_at]
     else:  # older logs: calls between one row and the next (right while cells ran one task at a time)
         times = [event_time(events[0]) or float("-inf") if events else float("-inf")]

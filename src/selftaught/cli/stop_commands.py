@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from selftaught.errors import ConfigError
 from selftaught.textsafe import clean, terminal
 from selftaught.config import Config
 from selftaught.settings import RunSettings
+
+if TYPE_CHECKING:
+    from selftaught.stats import Interval
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where new run directories go.")]
 Resume = Annotated[Optional[Path], typer.Option(
@@ -268,7 +271,7 @@ def transfer(
         for _, text in labelled:
             run.save_program(text)  # the run holds what it compares, whatever happens to the sources
     elif run.settings.get("improvers"):
-        labelled = [(label, run.load_program(pid)) for label, pid in run.settings["improvers"]]
+        labelled = [(label, _saved_improver(run, label, pid)) for label, pid in run.settings["improvers"]]
     else:
         labelled = labelled_improvers(Path(run.settings["source"]))  # runs made before .py sources
     settings = config.run
@@ -287,7 +290,7 @@ def transfer(
     for row in report.rows:
         cells = [f"{row.improvers[label]}" + (f"\nvs {first}: {_signed(row.versus_first[label])}"
                                               if label in row.versus_first else "") for label in report.labels]
-        table.add_row(row.task, pct(row.seed_program), *map(escape, cells))
+        table.add_row(escape(row.task), pct(row.seed_program), *map(escape, cells))
     print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
 
 
@@ -336,7 +339,15 @@ def show(
     print_tables(*tables)
 
 
-def _signed(i) -> str:
+def _saved_improver(run, label: str, pid: str) -> str:
+    try:
+        return run.load_program(pid)
+    except OSError:
+        raise ConfigError(f"{run.path} lacks programs/{pid}.py, the improver labelled {label!r}",
+                          "start a new transfer from the improvers' files") from None
+
+
+def _signed(i: Interval) -> str:
     """A paired difference: mean [lo, hi] with signs."""
     return f"{i.mean:+.3f} [{i.lo:+.3f}, {i.hi:+.3f}]" if i.n > 1 else f"{i.mean:+.3f} (n={i.n})"
 

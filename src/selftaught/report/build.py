@@ -151,7 +151,9 @@ def _settings_line(a: RunAnalysis) -> str:
                      f"responses, utility budget {s.get('utility_budget', '?')}, {s.get('n_tests', '?')} runs per "
                      f"task in û, meta budget {s.get('meta_budget', '?')}, T = {s.get('iterations', '?')}, "
                      f"{lm.get('max_tokens', s.get('max_tokens', '?'))} tokens")  # older runs kept it in [run]
-    if isinstance(a.run.settings.get("source"), str):
+    if isinstance(a.run.settings.get("improvers"), list):  # the run keeps what it compared
+        parts.append("improvers: " + ", ".join(label for label, _ in a.run.compared_improvers().values()))
+    elif isinstance(a.run.settings.get("source"), str):
         found = "" if a.run.source_run() else " (not found here)"
         parts.append(f"improvers from {Path(a.run.settings['source']).name}{found}")
     return " · ".join(parts)
