@@ -44,6 +44,7 @@ def _edit(path, old, new):
         (("task.toml", "memory_limit_mb = 256", "memory_limit_mb = 256\nmodule_time_limit_s = 0"),
          "field `module_time_limit_s` = 0 is invalid"),
         (("task.toml", 'name = "fibonacci"', "name = 3"), "field `name` = 3"),
+        (("task.toml", 'name = "fibonacci"', 'name = "fib/v2"'), "field `name` = 'fib/v2' is invalid"),
     ],
 )
 def test_errors_name_the_file_and_the_field(task_dir, edit, problem):

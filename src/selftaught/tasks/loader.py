@@ -6,6 +6,7 @@ import ast
 import hashlib
 import importlib.resources
 import importlib.util
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -43,7 +44,9 @@ def _load_dir(path: Path) -> Task:
     meta_file = path / "task.toml"
     meta = _toml(meta_file)
     f = _Fields(meta, meta_file)
-    name = f.get("name", str)
+    # Run keys and LM streams are built as <improver>/<task>/<index> and <improver>@<task>+<task>.
+    name = f.get("name", str, check=lambda v: re.fullmatch(r"[A-Za-z0-9_.-]+", v) is not None,
+                 hint="letters, digits, '_', '.' or '-' (it is part of run keys and file names)")
     entry_point = f.get("entry_point", str)
     if not entry_point.isidentifier():
         raise ConfigError(f"{meta_file}: entry_point {entry_point!r} is not a Python identifier",
