@@ -27,24 +27,18 @@ from pathlib import Path
 
 from scipy.stats import binomtest
 
+from selftaught.analysis.rundata import load_run
 from selftaught.stats import mean_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = ROOT / "results" / "runs"
 SEED = ROOT / "src" / "selftaught" / "improvers" / "seed_improver.py"
 KEEP_BEST = ROOT / "experiments" / "seeds" / "keep_best.py"
-HELD_OUT = "parity,three_sat,max_cut,string_grid_distance,mqap"
 TRANSFER_SEED = "seed-improver-transfer"
 
 
-def events(run: Path) -> list[dict]:
-    out = []
-    for line in (run / "events.jsonl").read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass  # a line cut by kill -9
-    return out
+def events(run: Path) -> tuple[dict, ...]:
+    return load_run(run).events  # tolerant of a line cut by kill -9
 
 
 def settings(run: Path) -> dict:

@@ -9,7 +9,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from selftaught.analysis.history import Step, self_improvement
-from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
+from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number, read_improver_files
 from selftaught.ids import program_id
 
 
@@ -54,14 +54,7 @@ def unified_diff(parent: str | None, child: str | None, parent_name: str, child_
 
 def improver_sources(run: RunData) -> dict[str, str]:
     """improver_<t>.py files of a run directory by program id."""
-    found = {}
-    for file in sorted(run.path.glob("improver_*.py")):
-        try:
-            source = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        found[program_id(source)] = source
-    return found
+    return {pid: source for pid, _, source in read_improver_files(run.path)}
 
 
 def lineage(run: RunData, steps: list[Step] | None = None) -> Lineage:
@@ -109,7 +102,7 @@ def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
 
 def _downstream(run: RunData) -> Lineage:
     """Seed program -> what each improver run returned, per task."""
-    labels = _improver_labels(run)
+    labels = run.improver_labels()
     seeds = run.seed_programs()
     nodes: list[Node] = []
     for task in dict.fromkeys(str(e.get("task", "?")) for e in run.of(*IMPROVER_RUN_KINDS)):
@@ -130,8 +123,3 @@ def _downstream(run: RunData) -> Lineage:
                 solution, unified_diff(seed, solution, f"seed program ({task})", f"{who}{run_index}"),
                 f"status {e.get('status', '?')}"))
     return Lineage(tuple(nodes))
-
-
-def _improver_labels(run: RunData) -> dict[str, str]:
-    """Labels of the improvers a transfer run compared (I_t, or an improver file's name)."""
-    return {pid: label for pid, (label, _) in run.compared_improvers().items()}

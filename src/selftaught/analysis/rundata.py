@@ -105,25 +105,28 @@ class RunData:
     def compared_improvers(self) -> dict[str, tuple[str, str | None]]:
         """A transfer run's improvers: program id -> (label, source or None). Newer runs record
         their labels and keep the programs; older ones are read from their self-improve run's
-        improver_<t>.py files (an improver kept unchanged gets I_0=I_1)."""
-        from selftaught.ids import program_id
-
-        found: dict[str, tuple[str, str | None]] = {}
+        improver_<t>.py files."""
         recorded = self.settings.get("improvers")
         if isinstance(recorded, list):
             pairs = [(str(pid), str(label), self.program(str(pid))) for label, pid in
                      (item for item in recorded if isinstance(item, list) and len(item) == 2)]
         else:
-            source, pairs = self.source_run(), []
-            for file in sorted(source.glob("improver_*.py")) if source is not None else []:
-                try:
-                    text = file.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
-                    continue
-                pairs.append((program_id(text), f"I_{file.stem.split('_', 1)[1]}", text))
+            source = self.source_run()
+            pairs = read_improver_files(source) if source is not None else []
+        found: dict[str, tuple[str, str | None]] = {}
         for pid, label, text in pairs:
             found[pid] = (f"{found[pid][0]}={label}", text) if pid in found else (label, text)
         return found
+
+    def improver_labels(self) -> dict[str, str]:
+        """program id -> what the run calls that improver: I_t of a self-improve run (I_0=I_1 when
+        an iteration kept its incumbent), a transfer's labels (I_t, or an improver file's name)."""
+        if self.kind == "transfer":
+            return {pid: label for pid, (label, _) in self.compared_improvers().items()}
+        labels: dict[str, str] = {}
+        for pid, label, _ in read_improver_files(self.path):
+            labels[pid] = f"{labels[pid]}={label}" if pid in labels else label
+        return labels
 
     def of(self, *kinds: str) -> list[dict]:
         return [e for e in self.events if e.get("kind") in kinds]
@@ -142,6 +145,22 @@ class RunData:
 
     def remember_program(self, pid: str, source: str) -> None:
         self._programs.setdefault(pid, source)
+
+
+def read_improver_files(directory: Path) -> list[tuple[str, str, str]]:
+    """(program id, I_t, source) of a self-improve run's readable improver_<t>.py files, by t."""
+    from selftaught.ids import program_id
+
+    found = []
+    for file in directory.glob("improver_*.py"):
+        t = file.stem.split("_", 1)[1]
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if t.isdigit():
+            found.append((int(t), program_id(text), f"I_{t}", text))
+    return [(pid, label, text) for _, pid, label, text in sorted(found)]
 
 
 def load_run(path: Path) -> RunData:

@@ -33,7 +33,7 @@ def summarize(run: Path) -> RunSummary:
     runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
     flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
-    labels = improver_labels(data)
+    labels = data.improver_labels()
     return RunSummary(
         command=data.kind,
         wall_time_s=(max(times) - min(times)) if times else 0.0,
@@ -48,21 +48,6 @@ def summarize(run: Path) -> RunSummary:
         flags=dict(flags),
         blocked=sum(1 for e in runs if e.get("blocked")),
     )
-
-
-def improver_labels(data) -> dict[str, str]:
-    """program id -> what the run calls that improver: I_t of a self-improve run (I_0=I_1 when
-    an iteration kept its incumbent), a transfer's labels (I_t, or an improver file's name)."""
-    from selftaught.ids import program_id
-
-    if data.kind == "transfer":
-        return {pid: label for pid, (label, _) in data.compared_improvers().items()}
-    labels: dict[str, str] = {}
-    files = [f for f in data.path.glob("improver_*.py") if f.stem.split("_", 1)[1].isdigit()]
-    for f in sorted(files, key=lambda f: int(f.stem.split("_", 1)[1])):
-        pid, label = program_id(f.read_text(encoding="utf-8")), f"I_{f.stem.split('_', 1)[1]}"
-        labels[pid] = f"{labels[pid]}={label}" if pid in labels else label
-    return labels
 
 
 def _meta_score(event: dict, labels: dict[str, str]) -> dict:
