@@ -1,5 +1,6 @@
 """Scoring programs on tasks through the real sandbox, and the budgeted utility."""
 
+import math
 import subprocess
 import sys
 import threading
@@ -99,10 +100,17 @@ def test_an_unknown_split_is_named(pool):
 
 def test_the_fibonacci_utility_rewards_speed_up_to_its_floor(pool):
     fib = load_task("fibonacci")
-    fast, seed = evaluate(fib, FAST_FIB, "val", pool).score, evaluate(fib, fib.seed_program, "val", pool).score
-    # every call of the fast program under the 1 ms floor: 0.9 + 0.1 * brevity
-    assert fast == pytest.approx(0.9 + 0.1 * (1 - len(FAST_FIB) / 1000), abs=1e-12)
-    assert 0.5 < seed < fast
+    fast, seed = evaluate(fib, FAST_FIB, "test", pool), evaluate(fib, fib.seed_program, "val", pool).score
+    # A call of the fast program costs ~0.3 ms of CPU time (mostly the sandbox's hand-over), so
+    # it earns the whole speed term, 0.9; now and then a loaded machine pushes one call a little
+    # past the 1 ms floor, and that instance alone earns less, by the log of its CPU time.
+    speed = [min(1.0, 1 - math.log10(max(i.cpu_time_s, 0.001) / 0.001) / 3) for i in fast.instances]
+    # cpu_time_s is kept to the µs, hence abs=1e-6
+    assert [i.score for i in fast.instances] == pytest.approx([0.5 + 0.4 * s for s in speed], abs=1e-6)
+    assert sorted(i.cpu_time_s for i in fast.instances)[len(speed) // 2] < 0.001  # the median at the floor
+    assert fast.score == pytest.approx(
+        0.4 * sum(speed) / len(speed) + 0.5 + 0.1 * (1 - len(FAST_FIB) / 1000), abs=1e-6)
+    assert 0.5 < seed < fast.score
 
 
 # Restarts of one-node-move local search: a fixed amount of work, 5-35 ms of CPU per graph.
