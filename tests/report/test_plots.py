@@ -41,3 +41,15 @@ def test_labels_cannot_switch_matplotlib_into_math_mode():
     assert plots.label("x" * 60) == "x" * 37 + "..."
     empty = [Step(0, "i", None, None, True, "seed", None, (), Usage(), 0.0)]
     png_size(plots.candidates(empty))
+
+
+def test_several_runs_put_the_meta_utility_legend_beside_the_axes(tmp_path):
+    from selftaught.analysis.history import self_improvement
+    from selftaught.analysis.rundata import load_run
+
+    steps = self_improvement(load_run(self_improve_run(tmp_path)))
+    # 100 dpi: one run keeps its legend inside a 7.5 in figure; several get 3 in more for theirs,
+    # and more than 4 runs a taller figure for the longer legend.
+    assert png_size(plots.meta_utility([("run", steps)], [])) == (750, 360)
+    assert png_size(plots.meta_utility([("a", steps), ("b", steps)], [])) == (1050, 360)
+    assert png_size(plots.meta_utility([(str(k), steps) for k in range(6)], [])) == (1050, 480)

@@ -40,8 +40,10 @@ def _errors(intervals: Sequence[Interval]) -> list[list[float]]:
 
 def meta_utility(series: Sequence[tuple[str, Sequence[Step]]], seeds: Sequence[tuple[str, float]]) -> str:
     """û(I_t) on val and test per iteration, 95% intervals as error bars; u(s) as dotted lines."""
-    fig = _figure(7.5, 3.6)
+    # Several runs: the legend goes beside the axes, where it cannot hide the points.
+    fig = _figure(7.5 if len(series) == 1 else 10.5, 3.6 if len(series) <= 4 else 4.8)
     ax = fig.add_subplot()
+    reverted_label = "reverted"  # one legend entry for the crosses of every run
     for k, (name, steps) in enumerate(series):
         scored = [s for s in steps if s.score]
         color = COLORS[k % len(COLORS)]
@@ -55,7 +57,8 @@ def meta_utility(series: Sequence[tuple[str, Sequence[Step]]], seeds: Sequence[t
         rejected = [s for s in scored if s.t > 0 and not s.accepted]
         if rejected:
             ax.plot([s.t for s in rejected], [s.score.val.mean for s in rejected], "x", color="black",
-                    markersize=9, label="reverted")
+                    markersize=9, label=reverted_label)
+            reverted_label = "_nolegend_"
     for k, (name, value) in enumerate(seeds):
         ax.axhline(value, color=SEED_COLOR, linestyle=":", linewidth=1.5, label=f"u(s) {label(name)}")
     ax.set_xlabel("iteration t (improver I_t)")
@@ -64,7 +67,10 @@ def meta_utility(series: Sequence[tuple[str, Sequence[Step]]], seeds: Sequence[t
     ts = sorted({s.t for _, steps in series for s in steps})
     ax.set_xticks(ts or [0])
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    if len(series) == 1:
+        ax.legend(fontsize=8, loc="best")
+    else:
+        fig.legend(fontsize=7, loc="outside right upper")
     return to_data_uri(fig)
 
 
