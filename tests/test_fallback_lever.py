@@ -34,3 +34,12 @@ def test_the_row_pools_tasks_with_interval_counts_and_sign_test(lever):
 def test_a_run_index_counts_only_when_i0_finished_it_on_every_task(lever):
     multi_1 = ROOT / "results" / "runs" / "20261128-091728-self-improve"
     assert lever.indices_of_i0(multi_1) == 4
+
+
+def test_the_held_out_row_counts_val_test_disagreements_as_losses(lever):
+    # The shared transfer's five held-out tasks: 3 pairs where a sample beat the seed program on
+    # test but not on val, so keep_best kept the seed (losses on test, wins on val).
+    shared = ROOT / "results" / "runs" / "20261128-215350-transfer"
+    assert lever.row("seed-improver-transfer", shared) == (
+        "| seed-improver-transfer | 20261128-215350-transfer | 25 | +0.274 [+0.142, +0.405], 16/3/6, "
+        "p = 0.00221 | +0.286 [+0.155, +0.417], 19/0/6, p = 1.91e-06 |")
