@@ -52,11 +52,11 @@ def test_task_scores_reference_solves_fibonacci(tmp_path):
     secret.write_text("00" * 32 + "\n")
     out = run_script("task_scores.py", "--tasks", "fibonacci", "--instance-secret", str(secret))  # prints only
     row = next(line for line in out.splitlines() if line.startswith("| fibonacci | iterative fib |"))
-    # Exact on every instance, and at the speed term's 1 ms floor: the whole speed term (0.9)
-    # plus the brevity term of the reference's source, alone and next to the busy loops alike,
-    # because speed is CPU time. The sandbox's own hand-over costs ~0.3 ms of it, and now and
-    # then (a loaded VM: page faults, interrupts) a call reads a little over 1 ms: 0.015 below
-    # the ceiling is one val instance at 3.6 ms, far from the seed's ~0.3 s.
+    # Exact on every instance and about 0.3 ms of CPU per call (mostly the sandbox's hand-over),
+    # under the speed term's 1 ms floor: the whole speed term (0.9) plus the brevity term of the
+    # reference's source, alone and next to the busy loops alike, because speed is CPU time.
+    # Now and then a loaded VM (page faults, interrupts) pushes a call a little past 1 ms: 0.015
+    # below the ceiling is one val instance at 3.6 ms, far from the seed's ~0.3 s.
     source = load_bench("task_scores").REFERENCES["fibonacci"][1]
     ceiling = round(0.9 + 0.1 * (1 - len(source) / 1000), 3)
     cells = [float(cell) for cell in row.split("|")[3:7]]
