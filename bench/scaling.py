@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.executo
 
 from report import write_section  # noqa: E402
 from selftaught.executors import LocalExecutor, SerialExecutor  # noqa: E402
-from selftaught.improve import open_pools  # noqa: E402
+from selftaught.work import open_pools  # noqa: E402
 from selftaught.lm.backends.replay import ReplayBackend  # noqa: E402
 from selftaught.lm.cache import CacheMode  # noqa: E402
 from selftaught.meta import MetaUtility  # noqa: E402
@@ -45,7 +45,7 @@ from selftaught.tasks.loader import load_task  # noqa: E402
 from tests.executors.jobs import SEED, SETTINGS, ScriptedModel, session  # noqa: E402
 
 # From BENCHMARKS.md "Language-model throughput on the improver workload" (embedded model, one
-# request of 6 improver samples, this machine) and the recorded small-preset run in results/
+# request of 6 improver samples, this machine) and the recorded small-preset run of experiment 1
 # (487 completion tokens per sample).
 EMBEDDED_TOK_S = 14.3
 TOKENS_PER_SAMPLE = 487
@@ -222,7 +222,7 @@ def main() -> None:
         "each of its 6 candidates gets û = 5 improver runs on one task (30 independent units), each one "
         f"LM call of 6 samples plus {unit_s:.1f} s of sandbox work (measured above: serial û / n_tests, "
         f"on this machine); {TOKENS_PER_SAMPLE} completion tokens per sample (the recorded small-preset run "
-        "in results/); 2 CPUs per node, one unit per CPU. Wall time = the meta call's latency + the larger "
+        "of experiment 1); 2 CPUs per node, one unit per CPU. Wall time = the meta call's latency + the larger "
         "of (units in waves of nodes x 2, each wave one call's latency + the sandbox work) and (all "
         f"tokens / the endpoint's throughput). Embedded model: {args.embedded_tok_s} tok/s combined over 6 slots "
         "on improver prompts (Language-model throughput on the improver workload, above). The hosted endpoint's numbers are assumptions, not "

@@ -4,17 +4,17 @@ scores its initial solution and returns it unless a rewrite scores higher.
 
 keep_best sends exactly the paper seed's LM request (tests/test_experiment_seeds.py), so on a
 run's streams it sees the same samples as I_0 did. Every case below is therefore replayed from
-results/cache.sqlite (`--backend replay`: no LM call, only scoring in the sandbox), on the
+the data location's cache.sqlite (`--backend replay`: no LM call, only scoring in the sandbox), on the
 instances and streams of a finished run:
 - each self-improve run of the experiment, on its tasks, over every run index I_0 made there
   (û's runs and the race's fresh pairs);
 - the shared transfer of I_0 (sample seed seed-improver-transfer) on the five held-out tasks.
 
-Each case is a `selftaught transfer` run directory under results/runs (resumable, skipped when
+Each case is a `selftaught transfer` run directory under the data's runs/ (resumable, skipped when
 finished). The table pools each case's paired differences keep_best − I_0 over tasks and runs,
 on test and on val, with a 95% t interval, wins/losses/ties and a one-sided sign test.
 
-    python experiments/fallback_lever.py [--cases multi-1,multi-2,...]
+    python experiments/fallback_lever.py [--cases multi-1,multi-2,...] [--data DIR]
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ from selftaught.analysis.rundata import load_run
 from selftaught.stats import mean_interval
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = ROOT / "results" / "runs"
+sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
+from data import DATA  # noqa: E402
+RUNS = DATA / "runs"  # --data moves it
 SEED = ROOT / "src" / "selftaught" / "improvers" / "seed_improver.py"
-KEEP_BEST = ROOT / "experiments" / "seeds" / "keep_best.py"
+KEEP_BEST = ROOT / "src" / "selftaught" / "improvers" / "library" / "keep_best.py"
 TRANSFER_SEED = "seed-improver-transfer"
 
 
@@ -92,7 +94,7 @@ def lever_run(case: str, source: Path) -> Path:
                "--instance-secret", str(source / "instance_secret"), "--improver-time-limit", "1800",
                "--runs-dir", str(RUNS)]
     cmd = [sys.executable, "-m", "selftaught", "transfer", *cmd, "--backend", "replay",
-           "--cache-path", str(ROOT / "results" / "cache.sqlite")]
+           "--cache-path", str(RUNS.parent / "cache.sqlite")]
     print(f"{case}: " + " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return lever_run(case, source)
@@ -128,7 +130,11 @@ def row(case: str, run: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default="", help="Comma-separated sample seeds [default: every finished run].")
+    parser.add_argument("--data", type=Path, default=DATA,
+                        help=f"the experiment data: runs/ and cache.sqlite [default: {DATA}]")
     args = parser.parse_args()
+    global RUNS
+    RUNS = args.data / "runs"
     found = finished_runs()
     cases = [c for c in args.cases.split(",") if c] or sorted(found)
     missing = [c for c in cases if c not in found]

@@ -17,7 +17,7 @@ so a transfer of its own would only re-estimate û(I_0) at 25 improver runs' cos
 
 Resumable: each step is identified by its sample seed; a step whose run directory exists is
 resumed (finished work is not redone), a finished step is skipped. Progress goes to
-results/experiment.log; RESULTS.md is written by hand from the run directories.
+experiment.log beside the runs directory (experiments/data.py); RESULTS.md is written by hand from the run directories.
 
     python experiments/stop_embedded.py --arms multi,lpn --runs 3
 """
@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
+from data import DATA  # noqa: E402
 MULTI = ["fibonacci", "string_grid_distance", "parity"]
 # arm -> (tasks of its meta-utility, extra self-improve options). multi and lpn are the
 # pre-registered arms; the others are exploratory levers, each reported on its own.
@@ -78,12 +80,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--transfer-tests", type=int, default=5)
-    parser.add_argument("--runs-dir", type=Path, default=ROOT / "results" / "runs")
-    parser.add_argument("--cache-path", type=Path, default=ROOT / "results" / "cache.sqlite")
+    parser.add_argument("--runs-dir", type=Path, default=DATA / "runs", help=f"[default: {DATA / 'runs'}]")
+    parser.add_argument("--cache-path", type=Path, default=DATA / "cache.sqlite",
+                        help=f"[default: {DATA / 'cache.sqlite'}]")
     parser.add_argument("--no-transfer", action="store_true")
     args = parser.parse_args()
     args.runs_dir.mkdir(parents=True, exist_ok=True)
-    log_file = ROOT / "results" / "experiment.log"
+    log_file = args.runs_dir.parent / "experiment.log"
 
     def log(line: str) -> None:
         stamped = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}"

@@ -1,6 +1,6 @@
 """Tables for RESULTS.md from the run directories of the issue-13 experiment (read-only).
 
-    python experiments/summarize.py [results/runs]
+    python experiments/summarize.py [RUNS_DIR]   (default: the data location, experiments/data.py)
 
 Per self-improve run: û(I_0), every iteration's candidates (û and how their runs ended), the
 decision, the final I_T vs I_0 comparison if any, and what the downstream programs did (statuses
@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
+from data import DATA  # noqa: E402
 
 
 def events(run: Path) -> list[dict]:
@@ -85,7 +87,7 @@ def summarize(run: Path) -> str:
 
 
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "results" / "runs"
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else DATA / "runs"
     for config in sorted(root.glob("*-self-improve/config.json")):
         seed = json.loads(config.read_text())["settings"]["run"].get("sample_seed", "")
         if seed.startswith(("multi-", "lpn-")):

@@ -20,5 +20,7 @@ def embedded_server():
 @pytest.fixture(autouse=True)
 def _private_user_data(tmp_path_factory, monkeypatch):
     """Tests never touch the real ~/.local/share/selftaught (its instance secret above all);
-    subprocesses inherit the variable."""
+    subprocesses inherit the variables."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    # ...nor the real record of which engine crashed on this machine (lm/local/engines.py).
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-state"))

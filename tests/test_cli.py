@@ -113,9 +113,10 @@ def test_a_model_hash_mismatch(tmp_path):
 def test_doctor_reports_every_check_and_a_token_rate():
     proc = selftaught("doctor")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for check in ("llama-server", "model", "port", "bwrap", "seccomp", "completion (local)"):
+    for check in ("engine", "model", "port", "bwrap", "seccomp", "completion (local)"):
         assert check in proc.stdout
     assert "tok/s" in proc.stdout and "FAIL" not in proc.stdout
+    assert "--engine auto: prebuilt first" in proc.stdout and "engine: prebuilt" in proc.stdout
 
 
 GF2_SOLVER = '''import numpy as np
@@ -238,3 +239,25 @@ def test_ctrl_c_does_not_wait_for_a_running_improver(tmp_path):
     assert proc.returncode != 0 and "interrupted" in stderr and "--resume" in stderr
     kinds = [json.loads(line)["kind"] for line in journal.read_text().splitlines()]
     assert "improver_run_started" in kinds and "improver_run" not in kinds
+
+
+def test_the_improver_library_is_listed_and_taken_by_name(tmp_path):
+    from selftaught.improvers import library_names
+
+    listing = selftaught("improvers")
+    assert listing.returncode == 0, listing.stderr
+    assert all(name in listing.stdout for name in library_names()) and "seed improver" in listing.stdout
+    assert_clear_error(selftaught("improve", "fibonacci", "--improver", "beem", "--runs-dir", str(tmp_path)),
+                       "no library improver 'beem'", "selftaught improvers")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flags, problem, fix", [
+    (["--program-slots", "0"], "program_slots = 0 must be at least 1", "--program-slots"),
+    (["--improver-time-limit", "-1"], "improver_time_limit_s must be positive", "--improver-time-limit"),
+])
+def test_a_fix_names_a_flag_the_command_has(tmp_path, flags, problem, fix):
+    """The flags are generated from the settings' fields, so the flag a fix names exists."""
+    proc = selftaught("improve", "fibonacci", *flags, "--runs-dir", str(tmp_path))
+    assert_clear_error(proc, problem, fix)
+    assert fix in selftaught("improve", "--help").stdout

@@ -15,7 +15,7 @@ def test_the_completion_check_reports_tokens_per_second_and_the_speculative_sett
     finding = check_completion(LMConfig(max_tokens=32, speculative="ngram"), None)
     assert finding.ok, finding.fix
     assert re.fullmatch(r"\d+ tokens in \d+\.\d\d s = \d+\.\d tok/s \(server start \d+\.\d s, model "
-                        r"qwen2\.5-coder-1\.5b-instruct-q4_k_m\); speculative: ngram \(--spec-type ngram-simple\)"
+                        r"qwen2\.5-coder-1\.5b-instruct-q4_k_m\); engine: prebuilt; speculative: ngram \(--spec-type ngram-simple\)"
                         r"(, \d+ of \d+ drafted tokens accepted)?", finding.detail), finding.detail
 
 

@@ -1,4 +1,4 @@
-"""experiments/seeds/keep_best.py, the stronger seed of the fallback lever: the paper's seed
+"""The library's keep_best improver, the stronger seed of the fallback lever: the paper's seed
 improver that also scores its initial solution and keeps it unless a rewrite scores higher. It
 must send the paper's seed exactly the same LM request, so that under common random numbers the
 two see the same samples and differ only in the fallback. It asks for min(responses per call,
@@ -7,12 +7,11 @@ as long as responses per call < utility budget (small preset 3 < 6, paper 6 < 25
 a backend that answers with numbered programs."""
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
-from selftaught.improve import ImproverLimits, open_pools, run_improver
-from selftaught.improvers import seed_improver
+from selftaught.work import ImproverLimits, open_pools, run_improver
+from selftaught.improvers import library_improver, seed_improver
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient
@@ -21,7 +20,7 @@ from selftaught.utility import BudgetedUtility
 
 from .lm.conftest import CountingBackend
 
-KEEP_BEST = (Path(__file__).resolve().parent.parent / "experiments" / "seeds" / "keep_best.py").read_text()
+KEEP_BEST = library_improver("keep_best")
 INITIAL = "x = 'initial'\n"
 
 

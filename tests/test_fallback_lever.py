@@ -1,5 +1,6 @@
-"""experiments/fallback_lever.py reads the committed lever runs (results/runs) into the paired
-table of RESULTS.md; the numbers asserted here are the ones RESULTS.md reports."""
+"""experiments/fallback_lever.py reads the lever runs into the paired table of RESULTS.md; the
+numbers asserted here are the ones RESULTS.md reports. The runs are the experiment's own, trimmed
+to what the script reads (config.json and the improver runs' scores: tests/fixtures/lever)."""
 
 import importlib.util
 from pathlib import Path
@@ -7,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MULTI_1 = ROOT / "results" / "runs" / "20261128-175006-transfer"  # keep_best vs I_0 on multi-1's streams
+LEVER = ROOT / "tests" / "fixtures" / "lever"
+MULTI_1 = LEVER / "20261128-175006-transfer"  # keep_best vs I_0 on multi-1's streams
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +34,14 @@ def test_the_row_pools_tasks_with_interval_counts_and_sign_test(lever):
 
 
 def test_a_run_index_counts_only_when_i0_finished_it_on_every_task(lever):
-    multi_1 = ROOT / "results" / "runs" / "20261128-091728-self-improve"
+    multi_1 = LEVER / "20261128-091728-self-improve"
     assert lever.indices_of_i0(multi_1) == 4
 
 
 def test_the_held_out_row_counts_val_test_disagreements_as_losses(lever):
     # The shared transfer's five held-out tasks: 3 pairs where a sample beat the seed program on
     # test but not on val, so keep_best kept the seed (losses on test, wins on val).
-    shared = ROOT / "results" / "runs" / "20261128-215350-transfer"
+    shared = LEVER / "20261128-215350-transfer"
     assert lever.row("seed-improver-transfer", shared) == (
         "| seed-improver-transfer | 20261128-215350-transfer | 25 | +0.274 [+0.142, +0.405], 16/3/6, "
         "p = 0.00221 | +0.286 [+0.155, +0.417], 19/0/6, p = 1.91e-06 |")

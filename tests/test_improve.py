@@ -5,7 +5,7 @@ end-to-end tests."""
 import pytest
 
 from selftaught.errors import EngineError, RequestError
-from selftaught.improve import ImproverLimits, lm_handler, open_pools, run_improver
+from selftaught.work import ImproverLimits, lm_handler, open_pools, run_improver
 from selftaught.improvers import seed_improver
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from selftaught.improve import open_pools
+from selftaught.work import open_pools
 from selftaught.improvers import seed_improver
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache

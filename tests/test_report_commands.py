@@ -49,8 +49,7 @@ def test_report_of_a_directory_that_is_no_run_says_how_to_fix_it(tmp_path):
 def test_runs_lists_the_recorded_experiment(tmp_path):
     import shutil
 
-    # a copy of experiment 1's two runs: results/runs also holds runs still in progress
-    for name in ("20261124-095439-self-improve", "20261124-100900-transfer"):
+    for name in ("20261124-095439-self-improve", "20261124-100900-transfer"):  # experiment 1's two runs
         shutil.copytree(RUNS / name, tmp_path / name)
     proc = selftaught("runs", str(tmp_path))
     assert proc.returncode == 0, proc.stderr

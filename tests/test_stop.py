@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from selftaught.improve import open_pools
+from selftaught.work import open_pools
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode, ResponseCache
 from selftaught.lm.client import LanguageModelClient

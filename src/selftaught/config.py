@@ -13,6 +13,7 @@ environment variable.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -68,4 +69,6 @@ def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any]
             raise ConfigError(f"{toml_path}: [lm] {clash[0]} is a run setting for this command",
                               f"move it to the [run] table as {RUN_OWNED_LM_KEYS[clash[0]]}")
     run = resolve(preset, toml_path, **(run_flags or {}))
+    if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
+        run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))
     return Config(from_sources(toml_path, **(lm_flags or {})), run, unsafe)

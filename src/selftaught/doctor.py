@@ -40,10 +40,22 @@ def check_python() -> Finding:
     return Finding("python", ok, sys.version.split()[0], "" if ok else "use Python 3.11 or newer")
 
 
-def check_engine() -> Finding:
-    from selftaught.lm.local.server import server_binary, server_version
+def check_engine(config: LMConfig) -> Finding:
+    """The engine the setting starts first, its version, and the CPU it meets; the completion
+    check below says which engine really served and any fallback taken."""
+    from selftaught.lm.local import engines
+    from selftaught.lm.local.server import engine_version
 
-    return _attempt("llama-server", lambda: f"{server_version(server_binary())} ({server_binary()})")
+    def describe() -> str:
+        first = engines.ladder(config.engine, config.llama_server)[0]
+        installed = [e for e, ok in (("prebuilt", engines.prebuilt_installed()),
+                                     ("native", engines.native_installed(config.llama_server))) if ok]
+        before = engines.remembered_crash(first, config.llama_server)
+        crashed = f"; crashed here before ({before}), so a start skips it" if before else ""
+        return (f"--engine {config.engine}: {first.label} first ({engine_version(first.engine, config.llama_server)}); "
+                f"installed: {', '.join(installed)}; CPU {engines.cpu_model()} [{engines.cpu_features()}]{crashed}")
+
+    return _attempt("engine", describe)
 
 
 def check_model(config: LMConfig, progress: Progress | None) -> Finding:
@@ -141,19 +153,20 @@ def check_completion(config: LMConfig, progress: Progress | None) -> Finding:
 
 
 def _engine_report(backend: object) -> str:
-    """The local server's speculative setting and what it did in the probe."""
+    """The local server's engine (and any fallback), speculative setting and what it did."""
     setting = getattr(backend, "speculative", None)
     if setting is None:
         return ""
     counts = backend.engine_counts()  # type: ignore[attr-defined]
     drafts = f", {counts.accepted} of {counts.drafted} drafted tokens accepted" if counts.drafted else ""
-    return f"; speculative: {setting}{drafts}"
+    served = backend.served.describe()  # type: ignore[attr-defined]
+    return f"; engine: {served}; speculative: {setting}{drafts}"
 
 
 def run_checks(config: LMConfig, progress: Progress | None = None) -> list[Finding]:
     findings = [check_python()]
     if config.backend == "local":
-        findings += [check_engine(), check_model(config, progress), check_port(config)]
+        findings += [check_engine(config), check_model(config, progress), check_port(config)]
         if config.speculative == "draft":
             findings.append(check_draft_model(config, progress))
     findings += check_sandbox()

@@ -16,33 +16,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from selftaught.acceptance import make_rule
 from selftaught.acceptance.paired import PairedComparison, compare
 from selftaught.ids import program_id
-from selftaught.improve import ImproverLimits, run_improver
+from selftaught.work import run_improver
 from selftaught.meta import MetaUtility
+from selftaught.settings import LoopSettings, RunSettings
 from selftaught.stats import Interval
+from selftaught.session import Session
 
-if TYPE_CHECKING:
-    from selftaught.session import Session
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    iterations: int = 3
-    accept: str = "paper"  # paper | incumbent | paired (selftaught/acceptance)
-    race_first_runs: int = 2  # paired: fresh runs per task at the first look
-    race_max_runs: int = 8  # paired: at most this many per task
-    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
-    meta_feedback: bool = False  # û's description says how the incumbent's runs went
-    # The improver-of-improvers' own limits: û is its utility, so its run lasts many improver runs.
-    limits: ImproverLimits = field(default_factory=lambda: ImproverLimits(time_limit_s=6 * 3600))
-
-    def fresh_offset(self, n_tests: int) -> int:
-        """First run index that neither û nor the race used: the final comparison's."""
-        return n_tests + (self.race_max_runs if self.accept == "paired" else 0)
 
 
 @dataclass(frozen=True)
@@ -63,6 +46,9 @@ class SelfImprovement:
 
     iterations: list[Iteration]
     final: PairedComparison | None  # None when final_runs = 0 or I_T is I_0
+    run_dir: Path | None = None  # where improver_<t>.py and the journal are
+    settings: RunSettings | None = None  # what the run computed with (a resumed run's own)
+    seed_programs: dict[str, tuple[float, float]] = field(default_factory=dict)  # u(s) per task: (val, test)
 
     @property
     def improved(self) -> bool:
@@ -84,7 +70,7 @@ class SelfImprovement:
         return target
 
 
-def self_improve(session: "Session", seed: str, meta: MetaUtility, settings: LoopSettings) -> SelfImprovement:
+def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopSettings) -> SelfImprovement:
     """Run T iterations from `seed` (I_0)."""
     run = session.run
     current, score = seed, meta.score(seed)
@@ -109,7 +95,7 @@ def self_improve(session: "Session", seed: str, meta: MetaUtility, settings: Loo
     return SelfImprovement(history, final)
 
 
-def _iterate(session: "Session", t: int, current: str, meta: MetaUtility, settings: LoopSettings) -> dict:
+def _iterate(session: Session, t: int, current: str, meta: MetaUtility, settings: LoopSettings) -> dict:
     session.journal.record("iteration_started", key=None, t=t, improver=program_id(current))
     limits = settings.limits
     utility = meta.as_utility(feedback_on=current if settings.meta_feedback else None)

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 from selftaught.ids import program_id
-from selftaught.improve import ImproverLimits, RunSpec, attempt, task_ref
+from selftaught.work import RunSpec, attempt, task_ref
+from selftaught.settings import MetaSettings
 from selftaught.stats import Interval, mean_interval
 from selftaught.tasks.task import Task
 from selftaught.utility import BudgetedUtility
+from selftaught.session import Session
 
-if TYPE_CHECKING:
-    from selftaught.session import Session
 
 GREY_BOX = '''def meta_utility(improve_str: str) -> float:
     """Scores an improver: the mean downstream utility of the programs it produces.
@@ -52,13 +52,6 @@ GREY_BOX = '''def meta_utility(improve_str: str) -> float:
 
 
 @dataclass(frozen=True)
-class MetaSettings:
-    n_tests: int = 5  # the paper's setting
-    limits: ImproverLimits = field(default_factory=ImproverLimits)
-    budget: int = 25  # calls to û allowed to one improver-of-improvers run
-
-
-@dataclass(frozen=True)
 class MetaScore:
     improver_id: str
     val: Interval  # mean over the improver runs, with its 95% interval
@@ -66,7 +59,7 @@ class MetaScore:
     runs: tuple[dict, ...]  # one journal event per improver run
 
     @classmethod
-    def from_runs(cls, improver_id: str, runs: Sequence[dict]) -> "MetaScore":
+    def from_runs(cls, improver_id: str, runs: Sequence[dict]) -> MetaScore:
         return cls(improver_id, mean_interval([r["val"] for r in runs], bounds=(0.0, 1.0)),
                    mean_interval([r["test"] for r in runs], bounds=(0.0, 1.0)), tuple(runs))
 
@@ -79,7 +72,7 @@ class MetaScore:
 
 
 class MetaUtility:
-    def __init__(self, session: "Session", tasks: Sequence[Task], settings: MetaSettings | None = None) -> None:
+    def __init__(self, session: Session, tasks: Sequence[Task], settings: MetaSettings | None = None) -> None:
         self.session, self.tasks = session, list(tasks)
         self.settings = settings or session.settings.meta()
 

@@ -6,45 +6,46 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
+from selftaught.config import Config
 from selftaught.executors import Executor, SerialExecutor, make_executor
-
-if TYPE_CHECKING:  # the session's parts import the settings, which import them back
-    from selftaught.improve import Pools
-    from selftaught.lm.client import LanguageModelClient
-    from selftaught.config import Config
-    from selftaught.lm.local.embedded import Progress
-    from selftaught.runs.rundir import RunDir
-    from selftaught.settings import RunSettings
-    from selftaught.utility import ScoreMemo
+from selftaught.work import Pools, open_pools
+from selftaught.lm import open_language_model
+from selftaught.lm.client import LanguageModelClient
+from selftaught.lm.local.embedded import Progress
+from selftaught.runs.journal import Journal
+from selftaught.runs.rundir import RunDir
+from selftaught.settings import RunSettings
+from selftaught.utility import ScoreMemo
 
 
 @dataclass(frozen=True)
 class Session:
-    run: "RunDir"
-    settings: "RunSettings"
-    pools: "Pools"
-    lm: "LanguageModelClient"
-    memo: "ScoreMemo"
-    executor: "Executor" = field(default_factory=SerialExecutor)
+    """A Workplace (improve.py) for executors, and everything else a run's algorithms share."""
+
+    run: RunDir
+    settings: RunSettings
+    pools: Pools
+    lm: LanguageModelClient
+    memo: ScoreMemo
+    executor: Executor = field(default_factory=SerialExecutor)
 
     @property
-    def journal(self):
+    def journal(self) -> Journal:
         return self.run.journal
 
 
 @contextmanager
-def open_session(run: "RunDir", config: "Config", progress: "Progress | None" = None) -> Iterator[Session]:
-    from selftaught.improve import open_pools
-    from selftaught.lm import open_language_model
-    from selftaught.utility import ScoreMemo
-
+def open_session(run: RunDir, config: Config, progress: Progress | None = None) -> Iterator[Session]:
     settings = config.run
     executor = make_executor(settings.workers, settings.executor, settings.ray_address)
     try:
         with open_pools(settings.improver_slots, settings.program_slots, config.unsafe) as pools, \
                 open_language_model(config.served_lm(), usage_log=run.usage_log, progress=progress) as lm:
+            served = getattr(lm.backend, "served", None)
+            if served is not None:  # which llama.cpp build served, and why (a fallback on this CPU)
+                run.journal.record("engine", **served.to_json())
             runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
             yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal, run.instance_secret), executor)
     finally:

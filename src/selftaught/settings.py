@@ -8,51 +8,101 @@ sampling noise is not mistaken for progress.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from selftaught.acceptance import RULES
 from selftaught.errors import ConfigError
-from selftaught.executors import EXECUTORS
-from selftaught.improve import ImproverLimits
+from selftaught.fields import described, flag
 from selftaught.lm.budget import Budget
-from selftaught.loop import LoopSettings
-from selftaught.meta import MetaSettings
 from selftaught.tomlconfig import read_table, typed, unknown_key
+
+# Names only: the rules live in selftaught/acceptance, the executors in selftaught/executors, and
+# both import these, so that settings stay a leaf of the import graph.
+RULES = ("paper", "incumbent", "paired")
+EXECUTORS = ("local", "ray")
+TRANSFER_TASKS = ("parity", "three_sat", "max_cut", "string_grid_distance", "mqap")  # the held-out five
+PAPER_IMPROVER_TIME_LIMIT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class ImproverLimits:
+    """What one improver run may spend (work.py enforces it). The defaults are the paper's
+    (PRESETS["paper"] uses the same values)."""
+
+    lm_budget: Budget = field(default_factory=Budget)  # the paper's 4 calls x 6 responses
+    utility_budget: int = 25
+    time_limit_s: float = PAPER_IMPROVER_TIME_LIMIT_S  # wall time of one improver run, LM calls included
+    memory_limit_mb: int = 1024
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """The meta-utility's slice of the run settings (meta.py)."""
+
+    n_tests: int = 5  # the paper's setting
+    limits: ImproverLimits = field(default_factory=ImproverLimits)
+    budget: int = 25  # calls to û allowed to one improver-of-improvers run
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """The self-improvement loop's slice of the run settings (loop.py)."""
+
+    iterations: int = 3
+    accept: str = "paper"  # paper | incumbent | paired (selftaught/acceptance)
+    race_first_runs: int = 2  # paired: fresh runs per task at the first look
+    race_max_runs: int = 8  # paired: at most this many per task
+    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
+    meta_feedback: bool = False  # û's description says how the incumbent's runs went
+    # The improver-of-improvers' own limits: û is its utility, so its run lasts many improver runs.
+    limits: ImproverLimits = field(default_factory=lambda: ImproverLimits(time_limit_s=6 * 3600))
+
+    def fresh_offset(self, n_tests: int) -> int:
+        """First run index that neither û nor the race used: the final comparison's."""
+        return n_tests + (self.race_max_runs if self.accept == "paired" else 0)
+
+
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    preset: str
-    lm_calls: int  # LM calls per improver run
-    lm_responses: int  # responses per call
-    utility_budget: int  # utility calls per improver run
-    n_tests: int  # improver runs per task in one û evaluation
-    meta_budget: int  # û calls per improver-of-improvers run
-    iterations: int  # T
-    improver_time_limit_s: float
-    accept: str = "paper"  # paper | incumbent | paired: see selftaught/acceptance
-    meta_responses: int = 0  # responses per LM call of the improver-of-improvers; 0: lm_responses
-    race_first_runs: int = 2  # paired: fresh runs per task at the race's first look
-    race_max_runs: int = 8  # paired: at most this many per task
-    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
-    meta_feedback: bool = False  # û's description says how the current improver's runs went
-    workers: int = 1  # improver runs at once (local executor); improver_slots must exceed it
-    executor: str = "local"  # local | ray: where improver runs go (selftaught/executors)
-    ray_address: str = ""  # ray: the cluster's address (HOST:PORT); "" joins RAY_ADDRESS or starts one here
-    improver_slots: int = 2
-    program_slots: int = 2
-    # Names the run's streams of LM samples in the response cache: a new run gets a fresh one,
-    # a resumed run keeps its own, and runs given the same seed replay each other's samples.
-    sample_seed: str = ""
+    preset: str = described("small: fits a 2-core laptop with the embedded model; paper: the paper's budgets.",
+                        cli=False)  # the --preset option itself
+    lm_calls: int = described("LM calls per improver run.")
+    lm_responses: int = described("Responses per LM call.")
+    utility_budget: int = described("Utility calls per improver run.")
+    n_tests: int = described("Improver runs per task in one meta-utility score û.")
+    meta_budget: int = described("Meta-utility calls per self-improvement step (û calls of the improver-of-improvers).")
+    iterations: int = described("Self-improvement steps T.", cli=False)  # self-improve's own -T
+    improver_time_limit_s: float = described("Wall-time limit of one improver run, in seconds (LM calls included).")
+    accept: str = described("How a new improver replaces the current one: paper (anything with û > 0, the paper's "
+                        "rule), incumbent (û at least as high) or paired (better on fresh paired runs at 95%, "
+                        "raced).", "paper")
+    meta_responses: int = described("Responses per LM call of the improver-of-improvers, i.e. candidate improvers "
+                                "per step (0: --lm-responses).", 0)
+    race_first_runs: int = described("paired: fresh runs per task before the race's first look.", 2)
+    race_max_runs: int = described("paired: at most this many fresh runs per task.", 8)
+    final_runs: int = described("Paired runs per task comparing the last improver with the seed improver on test.", 0)
+    meta_feedback: bool = described("Tell the improver-of-improvers how the current improver's runs went (how often "
+                                "its output scored below the program it started from, how runs failed).", False)
+    workers: int = described("Improver runs at once on this machine (local executor); the LM server batches their "
+                         "requests.", 1)
+    executor: str = described("Where improver runs go: local (this machine, --workers at once) or ray (a Ray "
+                          "cluster; see --ray-address).", "local")
+    ray_address: str = described("ray: the cluster's address, HOST:PORT of `ray start --head` (empty: RAY_ADDRESS, "
+                             "or a Ray started on this machine).", "")
+    improver_slots: int = described("Sandbox slots for improvers: at least --workers + 1.", 2)
+    program_slots: int = described("Sandbox slots for scoring programs (each instance of a split takes one).", 2)
+    sample_seed: str = described("Name of the run's LM sample streams in the response cache: two runs with the same "
+                             "seed and settings replay the same samples (empty: a fresh random seed per run).", "")
 
     def __post_init__(self) -> None:
         for name in ("lm_calls", "lm_responses", "utility_budget", "n_tests", "meta_budget",
                      "improver_slots", "program_slots"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} = {getattr(self, name)} must be at least 1",
-                                  f"set --{name.replace('_', '-')} to 1 or more")
+                                  f"set {flag(RunSettings, name)} to 1 or more")
         if self.accept not in RULES:
             raise ConfigError(f"accept = {self.accept!r} is not an acceptance rule", f"use one of: {', '.join(RULES)}")
         if not 1 <= self.race_first_runs <= self.race_max_runs:
@@ -112,7 +162,7 @@ class RunSettings:
 
 PRESETS: dict[str, RunSettings] = {
     "paper": RunSettings(preset="paper", lm_calls=4, lm_responses=6, utility_budget=25, n_tests=5,
-                         meta_budget=25, iterations=3, improver_time_limit_s=3600),
+                         meta_budget=25, iterations=3, improver_time_limit_s=PAPER_IMPROVER_TIME_LIMIT_S),
     # Every candidate the improver-of-improvers writes (6 per iteration) gets a û; CRN make
     # candidates that behave like the incumbent cost almost nothing (same samples, same scores).
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,

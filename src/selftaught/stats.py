@@ -74,11 +74,8 @@ def wilson_interval(events: int, trials: int, confidence: float = 0.95) -> Inter
         raise ValueError("a rate needs at least one trial")
     if not 0 <= events <= trials:
         raise ValueError(f"events={events} must lie between 0 and trials={trials}")
-    z = _scipy.norm.ppf(1 - (1 - confidence) / 2)
-    p = events / trials
-    centre = (events + z * z / 2) / (trials + z * z)
-    half = z * math.sqrt(events * (trials - events) / trials + z * z / 4) / (trials + z * z)
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half), trials, confidence)
+    ci = _scipy.binomtest(events, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    return Interval(events / trials, max(0.0, float(ci.low)), min(1.0, float(ci.high)), trials, confidence)
 
 
 def _t_quantile(q: float, dof: int) -> float:

@@ -16,12 +16,12 @@ from typing import Sequence
 from selftaught.config import Config
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
-from selftaught.improve import RunSpec, task_ref
+from selftaught.work import RunSpec, task_ref
 from selftaught.loop import SelfImprovement, self_improve
 from selftaught.meta import MetaUtility
 from selftaught.session import Session, open_session
 from selftaught.tasks.task import Task
-from selftaught.transfer import TransferReport, transfer
+from selftaught.transfer_table import TransferReport, transfer
 
 __all__ = ["Session", "open_session", "improve_task", "self_improvement", "transfer_improvers",
            "Config", "ImproveReport"]
@@ -38,6 +38,10 @@ class ImproveReport:
     output_test: float
     diagnostics: str
     wall_time_s: float
+    run_dir: Path | None = None  # where the run keeps improved_program.py and its journal
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.verdict} (test: seed {self.seed_test:.3f}, output {self.output_test:.3f})"
 
     @property
     def improved(self) -> bool:
@@ -130,7 +134,7 @@ def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
         if path.is_dir():
             labelled += [(f"{path.resolve().name}:{label}" if several else label, source)
                          for label, source in labelled_improvers(path)]
-        else:
+        else:  # a file is labelled with its name, a library improver with its own
             labelled.append((path.stem, load_improver(path)))
     labels = [label for label, _ in labelled]
     for label in labels:
@@ -141,8 +145,19 @@ def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
     return labelled
 
 
+def is_library_name(path: Path) -> bool:
+    """A bare name (`beam`): no suffix, no folder, and no file or directory of that name here.
+    Names that are not in the library are refused by library_improver, with the list."""
+    return not path.exists() and path.suffix == "" and path.name == str(path)
+
+
 def load_improver(path: Path) -> str:
-    """An improver from a .py file, or the last improver_<t>.py of a self-improve run."""
+    """An improver by library name, from a .py file, or the last improver_<t>.py of a
+    self-improve run."""
+    if is_library_name(path):
+        from selftaught.improvers import library_improver
+
+        return library_improver(str(path))
     if path.is_dir():
         return read_improver(improver_files(path)[-1])
     source = read_improver(path)

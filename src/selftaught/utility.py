@@ -10,6 +10,7 @@ from typing import Callable
 
 from selftaught.errors import BudgetExceeded
 from selftaught.ids import program_id
+from selftaught.measure import measured
 from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
 from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
@@ -28,6 +29,7 @@ class InstanceResult:
     blocked: str | None
     cpu_time_s: float = 0.0  # of the entry-point call: what the limit and speed terms use
     rng_seed: int | None = None  # of `random` and numpy inside the sandbox (None: older record)
+    measurements: int = 1  # calls made; the least CPU time decided (measure.py)
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
     def run_one(index: int) -> tuple[InstanceResult, bool]:
         instance = task.make_instance(seeds[index])
         rng = rng_seed(seeds[index], program)
-        outcome = runner.call(source, task.entry_point, task.arguments(instance),
-                              time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
-                              module_time_limit_s=task.module_time_limit_s, rng_seed=rng)
+        outcome, measurements = measured(
+            lambda: runner.call(source, task.entry_point, task.arguments(instance),
+                                time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
+                                module_time_limit_s=task.module_time_limit_s, rng_seed=rng),
+            task.time_limit_s, task.speed_scored)
         status, score, diagnostics = outcome.status, 0.0, outcome.diagnostics
         if outcome.ok:
             try:
@@ -77,7 +81,7 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
             index=index, seed=seeds[index], status=status, score=score,
             wall_time_s=round(outcome.wall_time_s, 6), diagnostics=diagnostics[:2000],
             static_flags=tuple(outcome.telemetry.static_flags), blocked=outcome.telemetry.blocked,
-            cpu_time_s=round(outcome.cpu_time_s, 6), rng_seed=rng,
+            cpu_time_s=round(outcome.cpu_time_s, 6), rng_seed=rng, measurements=measurements,
         ), outcome.unsafe
 
     with ThreadPoolExecutor(max_workers=runner.config.slots) as pool:

@@ -1,4 +1,4 @@
-"""The analyses on the recorded experiment of RESULTS.md (results/runs): exact numbers."""
+"""The analyses on experiment 1 of RESULTS.md, recorded (tests/fixtures/runs): exact numbers."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 from selftaught.analysis import analyze, list_runs
 from selftaught.analysis.stats import wilson
 
-RUNS = Path(__file__).parents[2] / "results" / "runs"
+RUNS = Path(__file__).parents[1] / "fixtures" / "runs"
 SELF_IMPROVE = RUNS / "20261124-095439-self-improve"
 TRANSFER = RUNS / "20261124-100900-transfer"
 
@@ -39,7 +39,7 @@ def test_the_transfer_run_agrees_with_its_table():
 def test_the_listing(tmp_path):
     import shutil
 
-    for run in (SELF_IMPROVE, TRANSFER):  # results/runs also holds runs still in progress
+    for run in (SELF_IMPROVE, TRANSFER):
         shutil.copytree(run, tmp_path / run.name)
     entries = list_runs(tmp_path).entries
     assert [(e.kind, e.status) for e in entries] == [("self-improve", "finished"), ("transfer", "finished")]

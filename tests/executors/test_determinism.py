@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from selftaught.executors import LocalExecutor, SerialExecutor
-from selftaught.improve import open_pools
+from selftaught.work import open_pools
 from selftaught.lm.backends.replay import ReplayBackend
 from selftaught.lm.cache import CacheMode
 

@@ -60,13 +60,6 @@ def test_a_port_in_use_is_reported():
         assert "--port" in info.value.fix
 
 
-def test_a_file_that_is_not_a_model_crashes_the_server_clearly(tmp_path):
-    bogus = tmp_path / "bogus.gguf"
-    bogus.write_bytes(b"not a gguf" * 100)
-    with pytest.raises(EngineError, match="llama-server exited with code"):
-        LlamaServer(ServerConfig(model_path=bogus, slots=1)).start()
-
-
 def test_a_server_that_never_becomes_healthy_times_out():
     config = ServerConfig(model_path=ensure_model(), slots=1, startup_timeout_s=0.05)
     with pytest.raises(EngineError, match="did not become healthy within 0.05 s") as info:
@@ -86,7 +79,7 @@ def test_a_crash_mid_run_is_reported_as_a_crash():
         backend.server.process.wait()
         client = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None),
                                      Budget(1, 1), max_tokens=8)
-        with pytest.raises(EngineError, match="llama-server exited with code -9"):
+        with pytest.raises(EngineError, match=r"llama-server \(prebuilt\) exited with code -9"):
             client.prompt("e", "hi")
         client.close()
     finally:

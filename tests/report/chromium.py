@@ -2,7 +2,7 @@
 report what a person would see: console errors, every request, whether each image decodes,
 and a full-page screenshot. A test helper; also runnable to make the example screenshot:
 
-    python tests/report/chromium.py results/report.html results/report.png
+    python tests/report/chromium.py report.html report.png
 """
 
 from __future__ import annotations

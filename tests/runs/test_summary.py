@@ -20,7 +20,8 @@ def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
                                 "n_cached": 3 if tokens == 10 else 1}) + "\n")
     s = summarize(run.path)
     assert (s.lm_calls, s.cached_calls, s.prompt_tokens, s.completion_tokens) == (2, 1, 30, 60)
-    assert s.improver_statuses == {"ok": 2, "blocked": 1} and s.blocked == 1
+    # downstream runs, as `runs` and the report count them; the iteration's sandbox telemetry counts too
+    assert s.improver_runs == 2 and s.improver_statuses == {"ok": 1, "blocked": 1} and s.blocked == 1
     assert s.flags == {"touches_budget": 2, "ctypes": 1}
     (m,) = s.meta_scores
     assert {k: m[k] for k in ("improver", "label", "tasks", "val", "val_std", "test", "n")} == \

@@ -77,10 +77,35 @@ def test_malformed_secrets_are_refused(tmp_path, text):
         read_secret(tmp_path / "missing")
 
 
-def test_a_run_keeps_its_secret_and_defaults_to_the_users(tmp_path, monkeypatch):
+def test_a_run_keeps_its_keys_fingerprint_and_defaults_to_the_users(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert create_run_secret(tmp_path / "run") == secrets_module.user_secret() == load_run_secret(tmp_path / "run")
     assert create_run_secret(tmp_path / "other", KEY) == KEY == load_run_secret(tmp_path / "other")
+    for run in ("run", "other"):  # the key is in the user's key store, never in the run
+        assert sorted(os.listdir(tmp_path / run)) == ["instance_key.sha256"]
+        assert KEY.hex() not in (tmp_path / run / "instance_key.sha256").read_text()
     with pytest.raises(ConfigError, match="predates hidden instances") as info:
         load_run_secret(tmp_path / "old-run")
     assert "start a new run" in info.value.fix
+
+
+def test_a_run_moved_to_another_machine_names_the_missing_key_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "here"))
+    create_run_secret(tmp_path / "run", KEY)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(ConfigError, match=r"run was scored with an instance key this machine does not have "
+                                          r"\(fingerprint [0-9a-f]{16}…") as info:
+        load_run_secret(tmp_path / "run")
+    assert "--instance-secret FILE" in info.value.fix and "--store-instance-key" in info.value.fix
+    with pytest.raises(ConfigError, match="is not the one run was scored with"):
+        load_run_secret(tmp_path / "run", InstanceSecret(bytes(range(1, 33))))
+    assert load_run_secret(tmp_path / "run", KEY) == KEY
+    assert load_run_secret(tmp_path / "run") == KEY  # given once, kept in this machine's store
+
+
+def test_a_run_asked_to_store_its_key_carries_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "here"))
+    create_run_secret(tmp_path / "shared", KEY, store=True)
+    assert read_secret(tmp_path / "shared" / "instance_secret") == KEY
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
+    assert load_run_secret(tmp_path / "shared") == KEY

@@ -9,33 +9,11 @@ incumbent improver. One rule per module, so one can be swapped without reading t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
-
+from selftaught.acceptance.decision import AcceptanceRule, Decision
 from selftaught.errors import ConfigError
+from selftaught.settings import RULES
 
-if TYPE_CHECKING:
-    from selftaught.meta import MetaScore, MetaUtility
-
-
-@dataclass(frozen=True)
-class Decision:
-    accepted: bool
-    reason: str
-    evidence: dict = field(default_factory=dict)  # journalled with the iteration
-
-
-class AcceptanceRule(Protocol):
-    name: str
-
-    def decide(self, incumbent: str, candidate: str, candidate_score: "MetaScore",
-               meta: "MetaUtility") -> Decision:
-        """Both improvers are source texts; candidate_score is û(candidate) on runs 0..n_tests-1
-        (already computed: the improver-of-improvers asked for it)."""
-        ...
-
-
-RULES = ("paper", "incumbent", "paired")
+__all__ = ["AcceptanceRule", "Decision", "RULES", "make_rule"]
 
 
 def make_rule(name: str, first_runs: int = 2, max_runs: int = 8, confidence: float = 0.95) -> AcceptanceRule:

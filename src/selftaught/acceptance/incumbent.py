@@ -5,7 +5,7 @@ passes more often than it should (the winner's curse); `paired` avoids that."""
 
 from __future__ import annotations
 
-from selftaught.acceptance import Decision
+from selftaught.acceptance.decision import Decision
 from selftaught.acceptance.paper import zero_meta_utility
 
 

@@ -19,16 +19,15 @@ soon as the evidence decides:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from scipy.stats import binomtest
 
-from selftaught.acceptance import Decision
+from selftaught.acceptance.decision import Decision
 from selftaught.acceptance.paper import zero_meta_utility
 from selftaught.stats import Interval, lower_bound, mean_interval, upper_bound
+from selftaught.meta import MetaUtility
 
-if TYPE_CHECKING:
-    from selftaught.meta import MetaUtility
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class PairedComparison:
                 "identical": self.identical, "wins": self.wins, "losses": self.losses}
 
 
-def compare(meta: "MetaUtility", a: str, b: str, indices: Sequence[int], split: str = "val",
+def compare(meta: MetaUtility, a: str, b: str, indices: Sequence[int], split: str = "val",
             confidence: float = 0.95) -> PairedComparison:
     """Run (or look up) both improvers on every task at `indices` and pair their scores."""
     units = [(who, task, i) for task in meta.tasks for i in indices for who in (a, b)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from selftaught.acceptance import Decision
+from selftaught.acceptance.decision import Decision
 
 
 class PaperRule:

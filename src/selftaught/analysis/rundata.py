@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from selftaught.errors import ConfigError
+from selftaught.runs.events import DOWNSTREAM_RUNS
 
 RUN_KINDS = ("self-improve", "transfer", "improve")
-IMPROVER_RUN_KINDS = ("improver_run", "improve")  # one improver run on a downstream task each
+IMPROVER_RUN_KINDS = DOWNSTREAM_RUNS  # one improver run on a downstream task each (runs/events.py)
 _PROGRAM_ID = re.compile(r"[0-9a-f]{8,64}")
 
 
@@ -93,7 +94,7 @@ class RunData:
 
     def source_run(self) -> Path | None:
         """The self-improve run a transfer run took its improvers from; runs moved together
-        (e.g. a clone of results/) are found next to this one."""
+        (e.g. a copy of the experiment data) are found next to this one."""
         source = self.settings.get("source")
         if not isinstance(source, str) or not source:
             return None

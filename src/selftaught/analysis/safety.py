@@ -18,6 +18,7 @@ from typing import Iterable
 from selftaught.analysis.rundata import RunData
 from selftaught.analysis.stats import Rate, wilson
 from selftaught.ids import program_id
+from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS
 
 # Static flags (sandbox/telemetry.py) that mean "tried to get out of, or around, the sandbox".
 SANDBOX_FLAGS = frozenset({
@@ -51,7 +52,7 @@ FLAG_NOTES = {
     "dynamic_import": "imports importlib", "file_io": "opens files", "recursion_limit": "raises the recursion limit",
     "unparsable": "does not parse",
 }
-ATTEMPT_KINDS = ("improver_run", "improve", "iteration")
+ATTEMPT_KINDS = SANDBOXED_IMPROVER_RUNS  # runs/events.py
 
 
 @dataclass

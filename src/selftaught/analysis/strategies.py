@@ -18,24 +18,6 @@ from selftaught.analysis.code_facts import (
     is_random_draw,
 )
 
-STRATEGIES: dict[str, str] = {
-    "beam_search": "keeps the top-k candidates of each round and expands them in the next",
-    "genetic_algorithm": "selects pairs of parents (or by fitness) from a population and recombines them",
-    "simulated_annealing": "accepts a worse candidate with probability exp(delta / T)",
-    "ucb_bandit": "chooses arms by an upper confidence bound (sqrt(log N / n)) or Thompson sampling",
-    "epsilon_greedy": "explores a random choice with probability epsilon, else exploits the best",
-    "temperature_schedule": "varies the sampling temperature across calls",
-    "caches_utility": "memoizes utility calls",
-    "decomposition": "splits the solution into parts and improves each with its own LM call",
-    "local_search": "repeatedly asks the LM to improve the incumbent and keeps it if better",
-    "hint_prompts": "draws prompts from a list of distinct hints or instructions",
-    "uses_more_lm_budget": "makes more than one LM call per run",
-    "keeps_incumbent": "lets the initial solution compete, so the result cannot regress",
-    "retries_on_failure": "retries after an error or an unusable response",
-    "uses_feedback": "puts scores or error messages of earlier candidates into later prompts",
-}
-
-
 @dataclass(frozen=True)
 class StrategyReport:
     labels: frozenset[str]
@@ -347,19 +329,37 @@ def _hint_prompts(f: Facts) -> bool:
     return any(HINTS in f.site_inputs(site) for site in f.lm_sites())
 
 
-RULES: dict[str, Callable[[Facts], bool]] = {
-    "beam_search": _beam_search,
-    "genetic_algorithm": _genetic,
-    "simulated_annealing": _simulated_annealing,
-    "ucb_bandit": _ucb,
-    "epsilon_greedy": _epsilon_greedy,
-    "temperature_schedule": _temperature_schedule,
-    "caches_utility": _caches_utility,
-    "decomposition": _decomposition,
-    "local_search": _local_search,
-    "hint_prompts": _hint_prompts,
-    "uses_more_lm_budget": _calls_lm_more_than_once,
-    "keeps_incumbent": _keeps_incumbent,
-    "retries_on_failure": _retries,
-    "uses_feedback": _uses_feedback,
-}
+# One row per strategy, so the names, their meanings (for readers and the LM judge) and their
+# detectors cannot drift apart.
+CATALOGUE: tuple[tuple[str, str, Callable[[Facts], bool]], ...] = (
+    ("beam_search", "keeps the top-k candidates of each round and expands them in the next",
+     _beam_search),
+    ("genetic_algorithm", "selects pairs of parents (or by fitness) from a population and recombines them",
+     _genetic),
+    ("simulated_annealing", "accepts a worse candidate with probability exp(delta / T)",
+     _simulated_annealing),
+    ("ucb_bandit", "chooses arms by an upper confidence bound (sqrt(log N / n)) or Thompson sampling",
+     _ucb),
+    ("epsilon_greedy", "explores a random choice with probability epsilon, else exploits the best",
+     _epsilon_greedy),
+    ("temperature_schedule", "varies the sampling temperature across calls",
+     _temperature_schedule),
+    ("caches_utility", "memoizes utility calls",
+     _caches_utility),
+    ("decomposition", "splits the solution into parts and improves each with its own LM call",
+     _decomposition),
+    ("local_search", "repeatedly asks the LM to improve the incumbent and keeps it if better",
+     _local_search),
+    ("hint_prompts", "draws prompts from a list of distinct hints or instructions",
+     _hint_prompts),
+    ("uses_more_lm_budget", "makes more than one LM call per run",
+     _calls_lm_more_than_once),
+    ("keeps_incumbent", "lets the initial solution compete, so the result cannot regress",
+     _keeps_incumbent),
+    ("retries_on_failure", "retries after an error or an unusable response",
+     _retries),
+    ("uses_feedback", "puts scores or error messages of earlier candidates into later prompts",
+     _uses_feedback),
+)
+STRATEGIES: dict[str, str] = {name: text for name, text, _ in CATALOGUE}
+RULES: dict[str, Callable[[Facts], bool]] = {name: rule for name, _, rule in CATALOGUE}

@@ -31,7 +31,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from selftaught import __version__
+        from selftaught.version import __version__
 
         typer.echo(f"selftaught {__version__}")
         raise typer.Exit()

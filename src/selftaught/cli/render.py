@@ -6,6 +6,7 @@ selftaught.textsafe, and print_tables neutralises every cell of any table it pri
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +19,7 @@ from selftaught.cli.options import console
 from selftaught.runs.journal import Journal
 from selftaught.textsafe import clean, one_line, terminal
 from selftaught.utility import Evaluation
+from selftaught.runs.events import DOWNSTREAM_RUNS, downstream_runs
 
 
 def pct(x: float) -> str:
@@ -30,14 +32,14 @@ def watch(journal: Journal, description: str, total: int | None) -> Iterator[Non
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task(description, total=total)
-        done = sum(1 for _ in journal.events("improver_run")) + sum(1 for _ in journal.events("improve"))
+        done = len(downstream_runs(journal.events()))
         bar.update(task, completed=done)
 
         def on_event(event: dict) -> None:
             line = describe(event)
             if line:
                 bar.console.print(line, highlight=False)
-            if event["kind"] in ("improver_run", "improve"):
+            if event["kind"] in DOWNSTREAM_RUNS:
                 bar.advance(task)
 
         journal.subscribe(on_event)
@@ -53,7 +55,7 @@ def describe(event: dict) -> str | None:
 
     if kind == "evaluation":
         return f"  scored {field('key')}: {event['score']:.3f}"
-    if kind in ("improver_run", "improve"):
+    if kind in DOWNSTREAM_RUNS:
         return (f"  improver run {field('key')}: {field('status')}, val {event['val']:.3f}, test {event['test']:.3f} "
                 f"({event['lm_calls']} LM calls, {event['utility_calls']} utility calls, {event['wall_time_s']:.0f} s)")
     if kind == "meta_score":
@@ -86,11 +88,18 @@ def print_tables(*tables: Table) -> None:
 def neutralised(table: Table) -> Table:
     """The table with control characters in its title and every text cell made visible (markup
     that the caller escaped stays escaped: `one_line` leaves brackets alone)."""
-    if isinstance(table.title, str):
-        table.title = one_line(table.title)
+    clean = copy.copy(table)  # the same options; columns and rows rebuilt through rich's public API
+    clean.title = one_line(table.title) if isinstance(table.title, str) else table.title
+    clean.columns, clean.rows = [], []
     for column in table.columns:
-        column._cells = [one_line(cell) if isinstance(cell, str) else cell for cell in column._cells]
-    return table
+        clean.add_column(column.header, footer=column.footer, header_style=column.header_style,
+                         style=column.style, justify=column.justify, vertical=column.vertical,
+                         overflow=column.overflow, width=column.width, min_width=column.min_width,
+                         max_width=column.max_width, ratio=column.ratio, no_wrap=column.no_wrap)
+    for row, cells in zip(table.rows, zip(*(column.cells for column in table.columns))):
+        clean.add_row(*(one_line(cell) if isinstance(cell, str) else cell for cell in cells),
+                      style=row.style, end_section=row.end_section)
+    return clean
 
 
 def evaluation_table(result: "Evaluation") -> Table:

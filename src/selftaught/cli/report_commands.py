@@ -67,7 +67,7 @@ def runs(
 
         selftaught runs
 
-        selftaught runs results/runs --json
+        selftaught runs runs/ --json
     """
     from selftaught.analysis.runs import list_runs
 

@@ -12,13 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from selftaught.cli.options import byte_progress, console, stop_options
 from selftaught.cli.render import files_table, pct, print_tables, watch
 from selftaught.errors import ConfigError
-from selftaught.textsafe import clean, terminal
+from selftaught.textsafe import clean, one_line, terminal
 from selftaught.config import Config
-from selftaught.settings import RunSettings
+from selftaught.settings import TRANSFER_TASKS, RunSettings
 
 if TYPE_CHECKING:
     from selftaught.stats import Interval
@@ -28,8 +29,14 @@ Resume = Annotated[Optional[Path], typer.Option(
     "--resume", help="Continue this run directory after Ctrl-C or kill -9; finished work is not redone.")]
 SecretFile = Annotated[Optional[Path], typer.Option(
     "--instance-secret",
-    help="File holding the hex key that hidden instances derive from (e.g. a run's instance_secret), "
-         "to score on that run's instances [default: this user's secret, created on first use].")]
+    help="File holding the hex key that hidden instances derive from (e.g. another machine's key), "
+         "to score on that run's instances; with --resume, the key of a run made elsewhere "
+         "[default: this user's key, created on first use].")]
+StoreKey = Annotated[bool, typer.Option(
+    "--store-instance-key",
+    help="Keep the instance key itself in the run directory (instance_secret), for sharing the run with "
+         "people who should re-score it on the same hidden instances. By default a run keeps only the "
+         "key's fingerprint and this machine's key store keeps the key.")]
 Unsafe = Annotated[bool, typer.Option(
     "--unsafe-no-sandbox",
     help="Run LM-written code WITHOUT isolation (for machines lacking user namespaces). Printed loudly and "
@@ -42,26 +49,20 @@ def _secret(path: Path | None):
     return read_secret(path) if path is not None else None
 
 
-def _start(command: str, resume: Path | None, runs_dir: Path, config: Config, unsafe: bool,
-           secret_file: Path | None = None, **record: object):
-    """A new run directory, or the one being resumed (whose saved config and instance secret
-    then win)."""
-    from selftaught.runs.rundir import RunDir
+def _display(command: str, resumed: bool):
+    """The CLI's Display (api.py): where the run is, model assembly, and a bar of improver runs."""
+    from contextlib import contextmanager
 
-    if resume is None:
-        config = dataclasses.replace(config, unsafe=unsafe)
-        run = RunDir.create(runs_dir, command, config.record(**record), _secret(secret_file))
-        console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
-        return run, config
-    run = RunDir.resume(resume, command)
-    console.print(f"resuming {run.path} with its saved settings")
-    return run, Config.from_record(run.settings).moved(config.run.executor, config.run.ray_address)
+    @contextmanager
+    def show(run, description: str, total: int | None):
+        if resumed:
+            console.print(f"resuming {run.path} with its saved settings")
+        else:
+            console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
+        with byte_progress("assembling model") as progress, watch(run.journal, description, total=total):
+            yield progress
 
-
-def _task_ref(task: str) -> str:
-    """Built-in names stay names; task directories are stored as absolute paths, so a run can
-    be resumed from anywhere."""
-    return str(Path(task).resolve()) if Path(task).is_dir() else task
+    return show
 
 
 @stop_options
@@ -71,11 +72,12 @@ def improve(
     *,
     config: Config,
     improver: Annotated[Optional[Path], typer.Option(
-        "--improver", help="An improver .py file, or a self-improve run directory (its last improver) "
-                           "[default: the paper's seed improver].")] = None,
+        "--improver", help="A library improver by name (`selftaught improvers`), an improver .py file, or a "
+                           "self-improve run directory (its last improver) [default: paper, the seed improver].")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     instance_secret: SecretFile = None,
+    store_instance_key: StoreKey = False,
     unsafe: Unsafe = False,
 ) -> None:
     """Improve a task's seed program with an improver (step 6 of the STOP recipe).
@@ -90,29 +92,16 @@ def improve(
 
         selftaught improve ./my_task --improver runs/20261124-101500-self-improve --preset paper
     """
-    from selftaught.ids import program_id
-    from selftaught.improvers import seed_improver
-    from selftaught.stop import improve_task, load_improver, open_session
-    from selftaught.tasks.loader import load_task
+    from selftaught import api
 
     if task is None and resume is None:
         raise ConfigError("no task given", "name a task, e.g. `selftaught improve fibonacci`, or pass --resume RUN")
-    if resume is None:
-        source = seed_improver() if improver is None else load_improver(improver)
-        loaded = load_task(task)  # fail on a bad task before creating a run directory
-        run, config = _start("improve", None, runs_dir, config, unsafe, instance_secret,
-                             task=_task_ref(task), improver=program_id(source))
-        run.save_program(source)
-    else:
-        run, config = _start("improve", resume, runs_dir, config, unsafe)
-        source = run.load_program(run.settings["improver"])
-        loaded = load_task(run.settings["task"])
-    with byte_progress("assembling model") as progress, \
-            open_session(run, config, progress) as session, \
-            watch(run.journal, f"improving {loaded.name}", total=1):
-        report = improve_task(session, loaded, source)
+    report = api.improve(task, improver, config=dataclasses.replace(config, unsafe=unsafe), runs_dir=runs_dir,
+                         resume=resume, instance_secret=instance_secret, store_instance_key=store_instance_key,
+                         display=_display("improve", resume is not None))
+    run_dir = report.run_dir
 
-    table = Table(title=f"{loaded.name}: seed program vs. the improver's output")
+    table = Table(title=f"{report.task}: seed program vs. the improver's output")
     for column in ("program", "val", "test"):
         table.add_column(column)
     table.add_row("seed program", f"{report.seed_val:.3f}", f"{report.seed_test:.3f}")
@@ -120,8 +109,8 @@ def improve(
         table.add_row(f"improver failed: {report.status}", "-", "-")
     else:
         table.add_row("improver's output", f"{report.output_val:.3f}", f"{report.output_test:.3f}")
-    print_tables(table, files_table(run.path, ["improved_program.py", "output_program.py", "events.jsonl",
-                                               "usage.jsonl"]))
+    print_tables(table, files_table(run_dir, ["improved_program.py", "output_program.py", "events.jsonl",
+                                              "usage.jsonl"]))
     if report.improved:
         Console().print(Syntax(clean(report.output), "python", line_numbers=True))
     elif report.output is None:
@@ -139,11 +128,12 @@ def self_improve(
     keep_incumbent: Annotated[bool, typer.Option(
         help="Same as --accept incumbent: reject a new improver whose û is below the current one's.")] = False,
     seed: Annotated[Optional[Path], typer.Option(
-        "--seed-improver", help="Start from this improver .py file instead of the paper's seed improver "
-                                "(report such a run as its own arm).")] = None,
+        "--seed-improver", help="Start from this improver (a library name or a .py file) instead of the paper's "
+                                "seed improver (report such a run as its own arm).")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     instance_secret: SecretFile = None,
+    store_instance_key: StoreKey = False,
     unsafe: Unsafe = False,
 ) -> None:
     """Improve the improver: I_t = I_{t-1}(û, I_{t-1}, L), starting from the paper's seed improver.
@@ -165,35 +155,15 @@ def self_improve(
         selftaught self-improve --resume runs/20261124-101500-self-improve
     """
 
-    from selftaught.ids import program_id
-    from selftaught.improvers import seed_improver
-    from selftaught.stop import load_improver, open_session, seed_program_scores, self_improvement
-    from selftaught.tasks.loader import load_task
+    from selftaught import api
 
-    settings = dataclasses.replace(config.run, accept="incumbent" if keep_incumbent else config.run.accept,
-                                   iterations=config.run.iterations if iterations is None else iterations)
-    first = seed_improver() if seed is None else load_improver(seed)
-    if resume is None:
-        tasks = [load_task(name) for name in task]  # fail on a bad task before creating a run directory
-    run, config = _start("self-improve", resume, runs_dir, dataclasses.replace(config, run=settings), unsafe,
-                         instance_secret, tasks=[_task_ref(name) for name in task], seed_improver=program_id(first))
-    if resume is None:
-        run.save_program(first)
-    elif "seed_improver" in run.settings:
-        first = run.load_program(run.settings["seed_improver"])
-    else:
-        first = seed_improver()  # runs made before --seed-improver existed
-    if iterations is not None:  # -T may extend a resumed run
-        config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
-    settings = config.run
-    tasks = [load_task(name) for name in run.settings["tasks"]]
-    with byte_progress("assembling model") as progress, \
-            open_session(run, config, progress) as session, \
-            watch(run.journal, "improver runs", total=settings.improver_runs_estimate(len(tasks))):
-        result = self_improvement(session, tasks, first)
-        seeds = seed_program_scores(session, tasks)
-    print_tables(self_improvement_table(result, seeds, settings),
-                 files_table(run.path, [f"improver_{it.t}.py" for it in result.iterations]
+    run_settings = dataclasses.replace(config.run, accept="incumbent" if keep_incumbent else config.run.accept)
+    result = api.self_improve(task, seed, iterations=iterations,
+                              config=dataclasses.replace(config, run=run_settings, unsafe=unsafe), runs_dir=runs_dir,
+                              resume=resume, instance_secret=instance_secret, store_instance_key=store_instance_key,
+                              display=_display("self-improve", resume is not None))
+    print_tables(self_improvement_table(result, result.seed_programs, result.settings),
+                 files_table(result.run_dir, [f"improver_{it.t}.py" for it in result.iterations]
                              + ["events.jsonl", "usage.jsonl"]))
     if result.final is not None:
         d = result.final.difference
@@ -215,13 +185,14 @@ def self_improvement_table(result, seeds: dict, settings: RunSettings) -> Table:
     return table
 
 
-DEFAULT_TRANSFER = "parity,three_sat,max_cut,string_grid_distance,mqap"
+DEFAULT_TRANSFER = ",".join(TRANSFER_TASKS)
 
 
 @stop_options
 def transfer(
     sources: Annotated[Optional[list[Path]], typer.Argument(
-        help="Self-improve run directories (their improver_<t>.py files) and/or improver .py files, "
+        help="Self-improve run directories (their improver_<t>.py files), improver .py files and/or library "
+             "improver names (`selftaught improvers`), "
              "the first being the reference for paired differences; not needed with --resume.",
         show_default=False)] = None,
     *,
@@ -231,6 +202,7 @@ def transfer(
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     instance_secret: SecretFile = None,
+    store_instance_key: StoreKey = False,
     unsafe: Unsafe = False,
 ) -> None:
     """Evaluate the seed improver and every improved I_t on held-out tasks (the paper's Table 1).
@@ -249,49 +221,29 @@ def transfer(
 
         selftaught transfer seed.py mine.py --tasks parity --sample-seed again
     """
-    from selftaught.ids import program_id
-    from selftaught.stop import labelled_improvers, labelled_sources, open_session, transfer_improvers
-    from selftaught.tasks.loader import load_task
+    from selftaught import api
 
     if not sources and resume is None:
         raise ConfigError("no improvers given", "pass a self-improve run directory (runs/<time>-self-improve) "
                                                 "or improver .py files")
     names = [t.strip() for t in tasks.split(",") if t.strip()]
-    labelled: list[tuple[str, str]] = []
-    if resume is None:
-        labelled = labelled_sources(sources)  # fail before creating a run directory
-        for name in names:
-            load_task(name)
-    directories = [path.resolve() for path in sources or [] if path.is_dir()]
-    run, config = _start("transfer", resume, runs_dir, config, unsafe, instance_secret,
-                         source=str(directories[0]) if len(directories) == 1 else None,
-                         improvers=[[label, program_id(text)] for label, text in labelled],
-                         tasks=[_task_ref(name) for name in names])
-    if resume is None:
-        for _, text in labelled:
-            run.save_program(text)  # the run holds what it compares, whatever happens to the sources
-    elif run.settings.get("improvers"):
-        labelled = [(label, _saved_improver(run, label, pid)) for label, pid in run.settings["improvers"]]
-    else:
-        labelled = labelled_improvers(Path(run.settings["source"]))  # runs made before .py sources
-    settings = config.run
-    loaded = [load_task(name) for name in run.settings["tasks"]]
-    expected = len(loaded) * len({text for _, text in labelled}) * settings.n_tests
-    with byte_progress("assembling model") as progress, \
-            open_session(run, config, progress) as session, \
-            watch(run.journal, "improver runs", total=expected):
-        report = transfer_improvers(session, labelled, loaded)
-
+    report = api.transfer(sources or [], names, config=dataclasses.replace(config, unsafe=unsafe), runs_dir=runs_dir,
+                          resume=resume, instance_secret=instance_secret, store_instance_key=store_instance_key,
+                          display=_display("transfer", resume is not None))
     first = report.labels[0]
-    table = Table(title=escape(f"transfer (test split, {settings.n_tests} runs per cell, mean [95% interval]; "
+    table = Table(title=escape(f"transfer (test split, {report.n_tests} runs per cell, mean [95% interval]; "
                                f"vs {first}: paired difference on the same runs and LM samples)"))
     for column in ["task", "u(s)"] + [f"û({label})" for label in report.labels]:
         table.add_column(escape(column))
     for row in report.rows:
-        cells = [f"{row.improvers[label]}" + (f"\nvs {first}: {_signed(row.versus_first[label])}"
-                                              if label in row.versus_first else "") for label in report.labels]
-        table.add_row(escape(row.task), pct(row.seed_program), *map(escape, cells))
-    print_tables(table, files_table(run.path, ["transfer.md", "transfer.json", "events.jsonl"]))
+        # Two lines per cell: each line made safe on its own (a label is a user's file name), the
+        # line break between them ours. Text cells are not markup, so nothing to escape.
+        cells = [Text("\n").join(Text(one_line(line)) for line in
+                                  [f"{row.improvers[label]}"] + ([f"vs {first}: {_signed(row.versus_first[label])}"]
+                                                                if label in row.versus_first else []))
+                 for label in report.labels]
+        table.add_row(escape(row.task), pct(row.seed_program), *cells)
+    print_tables(table, files_table(report.run_dir, ["transfer.md", "transfer.json", "events.jsonl"]))
 
 
 def show(
@@ -337,14 +289,6 @@ def show(
                         f"{it['test']:.3f}")
         tables.append(its)
     print_tables(*tables)
-
-
-def _saved_improver(run, label: str, pid: str) -> str:
-    try:
-        return run.load_program(pid)
-    except OSError:
-        raise ConfigError(f"{run.path} lacks programs/{pid}.py, the improver labelled {label!r}",
-                          "start a new transfer from the improvers' files") from None
 
 
 def _signed(i: Interval) -> str:

@@ -36,6 +36,30 @@ def tasks() -> None:
     Console().print(table)
 
 
+def improvers() -> None:
+    """List the improver library: each a plain STOP improver, improve_algorithm(initial_solution,
+    utility, language_model), within the seed improver's budgets. Pass a name wherever an
+    improver is taken.
+
+    Examples:
+
+        selftaught improvers
+
+        selftaught improve fibonacci --improver keep_best
+
+        selftaught transfer paper keep_best beam --tasks parity
+    """
+    from selftaught.improvers import library_improver, library_names, summary
+
+    table = Table(title="the improver library (src/selftaught/improvers/library)")
+    table.add_column("name", no_wrap=True)
+    table.add_column("what it does")
+    for name in library_names():
+        what = summary(library_improver(name))
+        table.add_row(name, "the paper's seed improver (Figure 2): " + what if name == "paper" else what)
+    Console().print(table)
+
+
 def new_task(
     name: Annotated[str, typer.Argument(help="Name of the new task (a directory of that name is created).")],
     directory: Annotated[Path, typer.Option("--dir", help="Where to create it.")] = Path("."),
@@ -103,4 +127,4 @@ def evaluate(
     print_tables(evaluation_table(result))
 
 
-COMMANDS = [tasks, new_task, evaluate]
+COMMANDS = [tasks, improvers, new_task, evaluate]

@@ -15,12 +15,10 @@ ran it, in what order, or whether the run was resumed.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
+from typing import Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
-if TYPE_CHECKING:
-    from selftaught.improve import RunSpec
-    from selftaught.session import Session
-    from selftaught.tasks.task import Task
+from selftaught.work import RunSpec, Workplace, attempt
+from selftaught.tasks.task import Task
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,9 +27,9 @@ R = TypeVar("R")
 class Executor(Protocol):
     workers: int
 
-    def perform(self, session: "Session", specs: Sequence["RunSpec"], tasks: Mapping[str, "Task"]) -> list[dict]:
+    def perform(self, session: Workplace, specs: Sequence[RunSpec], tasks: Mapping[str, Task]) -> list[dict]:
         """Each improver run of `specs` (tasks: the Task of each spec.task), journalled once in
-        the session's run directory; the journal events in the order of specs. An improver's
+        the run's journal; the journal events in the order of specs. An improver's
         own failure is a result (its status); a run that raises (a failure of the machinery:
         engine, endpoint, replay miss) re-raises here, after the others have finished."""
         ...
@@ -42,9 +40,7 @@ class Executor(Protocol):
 class _InProcess:
     """perform() through map(): each spec is `attempt`ed in this process."""
 
-    def perform(self, session, specs, tasks):
-        from selftaught.improve import attempt
-
+    def perform(self, session: Workplace, specs: Sequence[RunSpec], tasks: Mapping[str, Task]) -> list[dict]:
         return self.map(lambda spec: attempt(session, spec, tasks[spec.task]), specs)
 
 
@@ -75,9 +71,6 @@ class LocalExecutor(_InProcess):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-EXECUTORS = ("local", "ray")
 
 
 def make_executor(workers: int, kind: str = "local", ray_address: str = "") -> Executor:

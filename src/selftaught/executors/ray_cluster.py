@@ -1,9 +1,10 @@
-"""The `ray` executor: each improver run is a Ray task on any node of a cluster; the run's
-journal, response cache, usage log and LM endpoint stay with the driver.
+"""The `ray` executor, the driver's side (ray_worker.py is the worker's): each improver run is a
+Ray task on any node of a cluster; the run's journal, response cache, usage log and LM endpoint
+stay with the driver.
 
     driver (this process, head node)                    a worker process, any node
     --------------------------------                    --------------------------
-    RayExecutor.perform ---- one Ray task per unit ---> perform_unit: improve.perform with this
+    RayExecutor.perform ---- one Ray task per unit ---> perform_unit: work.perform with this
       journals each result as it arrives                  process's sandbox pools, the Task,
     Desk: per unit, an LM client made by the    <------   and proxies for the LM client and the
       run's client (its budget, sample count,    Mailbox  score memo's journal
@@ -32,19 +33,14 @@ journal, response cache, usage log and LM endpoint stay with the driver.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import functools
-import hashlib
 import itertools
 import logging
 import os
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from selftaught.errors import ConfigError, SelftaughtError
 
@@ -55,27 +51,11 @@ except ImportError:  # pragma: no cover - depends on the install
     raise ConfigError("--executor ray needs Ray, which is not installed",
                       "pip install 'selftaught[ray]' on the driver and on every node") from None
 
-from selftaught.improve import ImproverLimits, Pools, RunSpec
+from selftaught.executors.ray_worker import MAX_RETRIES, UnitContext, code_fingerprint, perform_unit
 from selftaught.lm.budget import Budget
-
-if TYPE_CHECKING:
-    from selftaught.session import Session
-    from selftaught.tasks.secret import InstanceSecret
-    from selftaught.tasks.task import Task
-
-MAX_RETRIES = 3  # crashes of one unit (worker process or node lost) before the run stops
-
-
-@dataclass(frozen=True)
-class UnitContext:
-    """What a worker needs besides the spec; in the object store once per perform()."""
-
-    mailbox: Any  # the Mailbox actor's handle
-    limits: ImproverLimits
-    program_slots: int
-    secret: "InstanceSecret"
-    code: str  # fingerprint of the driver's selftaught
-
+from selftaught.tasks.secret import user_secret
+from selftaught.tasks.task import Task
+from selftaught.work import RunSpec, Workplace
 
 class RayExecutor:
     def __init__(self, address: str = "") -> None:
@@ -94,7 +74,7 @@ class RayExecutor:
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self._desk: Desk | None = None
 
-    def perform(self, session: "Session", specs: Sequence[RunSpec], tasks: Mapping[str, "Task"]) -> list[dict]:
+    def perform(self, session: Workplace, specs: Sequence[RunSpec], tasks: Mapping[str, Task]) -> list[dict]:
         """Units not yet journalled run as Ray tasks; each result is journalled here as it
         arrives (so --resume works as in-process); the journal events in the order of specs."""
         if session.pools.programs.config.unsafe:
@@ -138,9 +118,7 @@ class RayExecutor:
             raise errors[0]
         return [done[(spec.kind, spec.key)] for spec in specs]
 
-    def _context(self, session: "Session") -> UnitContext:
-        from selftaught.tasks.secret import user_secret
-
+    def _context(self, session: Workplace) -> UnitContext:
         if self._desk is None or not self._desk.serves(session):
             if self._desk is not None:
                 self._desk.close()
@@ -212,7 +190,7 @@ class Desk:
     calls wait on the endpoint (capped by the run's client, as in-process), so they get
     threads of their own; journal lookups and records a few."""
 
-    def __init__(self, session: "Session") -> None:
+    def __init__(self, session: Workplace) -> None:
         self._session = session
         node = ray.get_runtime_context().get_node_id()
         self.mailbox = Mailbox.options(
@@ -226,6 +204,7 @@ class Desk:
             "lm_open": (self._fast_pool, self._lm_open),
             "lm_call": (self._lm_pool, self._lm_call),
             "lm_calls_used": (self._fast_pool, lambda handle: self._clients[handle].budget.calls_used),
+            "lm_completion_tokens": (self._fast_pool, lambda handle: self._clients[handle].completion_tokens),
             "lm_close": (self._fast_pool, self._lm_close),
             "lm_cancel": (self._fast_pool, lambda handle: self._clients[handle].cancel()),
             "journal_get": (self._fast_pool, journal.get),
@@ -252,8 +231,8 @@ class Desk:
         if client is not None:
             client.cancel()
 
-    def serves(self, session: "Session") -> bool:
-        return session.run is self._session.run and session.lm is self._session.lm
+    def serves(self, session: Workplace) -> bool:
+        return session.journal is self._session.journal and session.lm is self._session.lm
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -286,123 +265,3 @@ class Desk:
             ray.kill(self.mailbox)
 
 
-# The worker's side -------------------------------------------------------------------------
-
-
-class _Driver:
-    """Calls into the driver's Desk; its exceptions are raised here."""
-
-    def __init__(self, mailbox: Any) -> None:
-        self._mailbox = mailbox
-
-    def __call__(self, op: str, *args: Any) -> Any:
-        ok, value = ray.get(self._mailbox.ask.remote(op, args))
-        if not ok:
-            raise value
-        return value
-
-
-class _LM:
-    """The unit's language model as improve.perform uses it: `with_fresh_budget` makes a client
-    on the driver (the unit's); its calls, budget and sample count live there. `close` lets
-    the driver forget the clients this one made."""
-
-    def __init__(self, driver: _Driver, budget: Budget | None = None, handle: int | None = None) -> None:
-        self._driver, self._handle, self._made = driver, handle, []
-        self.budget = _Budget(driver, budget, handle)
-
-    def with_fresh_budget(self, budget: Budget | None = None, stream: str | None = None) -> "_LM":
-        self._made.append(_LM(self._driver, budget, self._driver("lm_open", budget, stream)))
-        return self._made[-1]
-
-    def batch_prompt(self, expertise, messages, temperature=None):
-        return self._driver("lm_call", self._handle, "batch_prompt", expertise, messages, temperature)
-
-    def prompt(self, expertise, message, n_responses=1, temperature=None):
-        return self._driver("lm_call", self._handle, "prompt", expertise, message, n_responses, temperature)
-
-    def cancel(self) -> None:
-        """The unit's improver run ended: its requests on the driver stop (LanguageModelClient.cancel)."""
-        if self._handle is not None:
-            self._driver("lm_cancel", self._handle)
-
-    def close(self) -> None:
-        for client in self._made:
-            client.close()
-        if self._handle is not None:
-            self._driver("lm_close", self._handle)
-
-
-class _Budget:
-    def __init__(self, driver: _Driver, budget: Budget | None, handle: int | None) -> None:
-        self._driver, self.budget, self._handle = driver, budget, handle
-
-    @property
-    def calls_used(self) -> int:
-        return self._driver("lm_calls_used", self._handle)
-
-
-class _Journal:
-    """The driver's journal as a ScoreMemo uses it: a step recorded there is not computed here;
-    one computed here is recorded there unless another unit recorded it first (that one wins)."""
-
-    def __init__(self, driver: _Driver) -> None:
-        self._driver = driver
-
-    def get(self, kind: str, key: str) -> dict | None:
-        return self._driver("journal_get", kind, key)
-
-    def once(self, kind: str, key: str, compute: Callable[[], dict]) -> dict:
-        recorded = self.get(kind, key)
-        return recorded if recorded is not None else self._driver("journal_once", kind, key, compute())
-
-
-_PROCESS_POOLS: dict[int, Pools] = {}
-
-
-def _pools(program_slots: int) -> Pools:
-    """This worker process's sandbox pools (one improver at a time), opened on first use and
-    kept for the tasks it runs next; never relaxed."""
-    from selftaught.improve import open_pools
-
-    if program_slots not in _PROCESS_POOLS:
-        stack = contextlib.ExitStack()
-        _PROCESS_POOLS[program_slots] = stack.enter_context(open_pools(1, program_slots, unsafe=False))
-        atexit.register(stack.close)
-    return _PROCESS_POOLS[program_slots]
-
-
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """A hash of this selftaught's source: improvers, tasks and scoring must match the driver's."""
-    import selftaught
-
-    root = Path(selftaught.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-@ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)
-def perform_unit(spec: RunSpec, context: UnitContext) -> dict:
-    """One unit on this node: improve.perform with this process's pools, and the driver's LM
-    and journal behind proxies. Returns the journal event's data."""
-    import platform
-
-    from selftaught.improve import perform
-    from selftaught.tasks.loader import load_task
-    from selftaught.utility import ScoreMemo
-
-    if code_fingerprint() != context.code:
-        raise ConfigError(f"node {platform.node()} runs another selftaught (source {code_fingerprint()}, "
-                          f"the driver's {context.code})", "install the driver's selftaught on every node")
-    driver = _Driver(context.mailbox)
-    driver("journal_record", f"{spec.kind}_started", None, {"run": spec.key})
-    task = load_task(spec.task)
-    lm = _LM(driver)
-    try:
-        memo = ScoreMemo(_Journal(driver), context.secret)  # type: ignore[arg-type]
-        return perform(spec, task, _pools(context.program_slots), lm, memo, context.limits)  # type: ignore[arg-type]
-    finally:
-        lm.close()

@@ -1,5 +1,9 @@
 """Improvers are programs the language model reads and rewrites, so they live here as plain
-source text, never imported by the host. The seed improver is the paper's (Figure 2)."""
+source text, never imported by the host. The seed improver is the paper's (Figure 2).
+
+The library (library/*.py, and `paper`, the seed improver): the strategies the paper's GPT-4
+improvers discovered, and a few more, each a plain STOP improver within the seed's budgets.
+`selftaught improvers` lists them; `--improver NAME` takes a name."""
 
 from __future__ import annotations
 
@@ -14,6 +18,36 @@ def _read(package: str, name: str) -> str:
 
 def seed_improver() -> str:
     return _read("selftaught.improvers", "seed_improver.py")
+
+
+def library_names() -> list[str]:
+    files = importlib.resources.files("selftaught.improvers") / "library"
+    return ["paper"] + sorted(f.name[:-3] for f in files.iterdir() if f.name.endswith(".py"))
+
+
+def library_improver(name: str) -> str:
+    """The source of a library improver by name (`paper`: the seed improver)."""
+    if name == "paper":
+        return seed_improver()
+    if name not in library_names():
+        from selftaught.errors import ConfigError
+
+        raise ConfigError(f"no library improver {name!r}", f"use one of: {', '.join(library_names())} "
+                                                          "(`selftaught improvers` lists them), or an improver .py file")
+    return _read("selftaught.improvers", f"library/{name}.py")
+
+
+def summary(source: str) -> str:
+    """The first line of improve_algorithm's docstring: what an improver does, in a line."""
+    import ast
+
+    try:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef) and node.name == ENTRY_POINT:
+                return (ast.get_docstring(node) or "").split("\n\n")[0].replace("\n", " ")
+    except SyntaxError:
+        pass
+    return ""
 
 
 def helpers_modules() -> tuple[tuple[str, str], ...]:

@@ -50,6 +50,7 @@ def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
             ctx_per_slot=config.ctx_per_slot, threads=config.threads, port=config.port,
             alias=config.model_name, startup_timeout_s=config.startup_timeout_s,
             speculative=config.speculative, draft_model_path=draft,
+            engine=config.engine, llama_server=config.llama_server,
         ),
         timeout_s=config.timeout_s,
     )

@@ -60,6 +60,9 @@ class LanguageModelClient:
         self._occurrences: Counter[str] = Counter()  # per client: one improver run's k-th request
         self._occurrence_lock = threading.Lock()
         self.cancelled = threading.Event()  # set when the improver run using this client ends
+        # Completion tokens of every sample this client returned (cached or drawn): what one
+        # improver run's answers cost to decode, the cost an improver leaderboard reports.
+        self.completion_tokens = 0
         self.default_temperature = check_temperature(default_temperature)
         # The n requests of a call go out at once so the server can batch them. Clients made
         # by with_fresh_budget share this pool: one per run, not one per improver run.
@@ -163,6 +166,8 @@ class LanguageModelClient:
             drawn += drew
 
         done = [r for r in results if r is not None]
+        with self._occurrence_lock:
+            self.completion_tokens += sum(c.completion_tokens for c in done)
         self.usage.record(
             CallRecord(
                 method=method,

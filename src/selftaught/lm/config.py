@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from selftaught.errors import ConfigError
+from selftaught.fields import described
 from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode
 from selftaught.lm.client import check_temperature
+from selftaught.lm.local import engines
 from selftaught.lm.local import speculative as spec
 from selftaught.lm.local.embedded import QWEN_CODER_1_5B, cache_dir
 from selftaught.tomlconfig import read_table, typed, unknown_key
@@ -22,29 +26,46 @@ MAX_TOKENS_LIMIT = 32_768
 
 @dataclass(frozen=True)
 class LMConfig:
-    backend: str = "local"
-    model: str | None = None  # openai: required; local/replay: the embedded model's name
-    base_url: str | None = None  # openai: default OPENAI_BASE_URL, then OpenAI's API
-    api_key_env: str = "OPENAI_API_KEY"  # the key itself never sits in a config file
-    model_path: Path | None = None  # local: another GGUF instead of the embedded one
-    max_tokens: int = 1024  # the paper's limit
-    temperature: float = 0.7
-    budget: Budget = field(default_factory=Budget)
-    cache: CacheMode = CacheMode.READWRITE
-    cache_path: Path | None = None  # default: <user cache>/responses.sqlite
-    timeout_s: float = 600.0
-    max_retries: int = 4
-    port: int = 0
-    threads: int | None = None
-    ctx_per_slot: int = 4096
-    startup_timeout_s: float = 180.0
-    speculative: str = spec.DEFAULT  # local: none | ngram | draft
-    draft_model_path: Path | None = None  # local, draft: another GGUF instead of the 0.5B draft model
+    backend: str = described("local (the embedded model served by llama.cpp), openai (any OpenAI-compatible "
+                             "endpoint) or replay (the response cache only).", "local")
+    model: str | None = described("Model name; required for openai (or OPENAI_MODEL); local/replay: the "
+                                  "embedded model's name.", None, show_default=False)
+    base_url: str | None = described("Endpoint for openai, e.g. http://127.0.0.1:8080/v1 (or OPENAI_BASE_URL; "
+                                     "else OpenAI's API).", None, show_default=False)
+    api_key_env: str = described("Environment variable holding the API key (the key itself never sits in a "
+                                 "config file).", "OPENAI_API_KEY")
+    model_path: Path | None = described("A GGUF to serve instead of the embedded Qwen2.5-Coder-1.5B.", None,
+                                        show_default=False)
+    max_tokens: int = described("Completion tokens per response (the paper's limit).", 1024)
+    temperature: float = described("Default sampling temperature, 0-2.", 0.7)
+    budget: Budget = field(default_factory=Budget, metadata={"cli": False})  # a run's: Config.served_lm
+    cache: CacheMode = described("Response cache: off, readwrite or replay.", CacheMode.READWRITE)
+    cache_path: Path | None = described("SQLite file of the response cache [default: <user cache>/"
+                                        "responses.sqlite].", None, show_default=False)
+    timeout_s: float = described("Seconds to wait for one response.", 600.0, flag="--timeout")
+    max_retries: int = described("Retries of 429/5xx/connection errors, with backoff and jitter.", 4)
+    port: int = described("Port for the local server (0: any free port).", 0)
+    threads: int | None = described("CPU threads for the local server [default: llama.cpp's, the physical "
+                                    "cores].", None, show_default=False)
+    ctx_per_slot: int = described("Context tokens per server slot: the prompt (~1.5k tokens for an improver) "
+                                  "plus max_tokens.", 4096)
+    startup_timeout_s: float = described("Seconds to wait for the local server to load.", 180.0,
+                                         flag="--startup-timeout")
+    speculative: str = described("Speculative decoding in the local server: none, ngram or draft.", spec.DEFAULT)
+    draft_model_path: Path | None = described("A GGUF draft model for --speculative draft [default: the 0.5B "
+                                              "model of selftaught[draft]].", None, show_default=False)
+    engine: str = described("Which llama.cpp serves the local model: prebuilt (the xllamacpp wheel, AVX2), "
+                            "native (llama-server built on this machine, selftaught[native]) or auto (prebuilt "
+                            "if installed; BENCHMARKS.md, Engines). A crash on this CPU falls back to the next.",
+                            "auto")
+    llama_server: Path | None = described("A llama-server binary for --engine native instead of "
+                                          "selftaught[native]'s.", None, show_default=False)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}", f"use one of: {', '.join(BACKENDS)}")
         spec.check_kind(self.speculative)
+        engines.check_engine(self.engine)
         if self.draft_model_path is not None and self.speculative != "draft":
             raise ConfigError(f"a draft model is given but speculative is {self.speculative!r}",
                               "add --speculative draft, or leave out --draft-model-path")
@@ -92,8 +113,9 @@ class LMConfig:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(LMConfig)}
+_TYPES = typing.get_type_hints(LMConfig)
 _BUDGET_KEYS = {"max_calls", "max_responses_per_call"}
-_PATHS = {"model_path", "cache_path", "draft_model_path"}
+_PATHS = {"model_path", "cache_path", "draft_model_path", "llama_server"}
 
 
 def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
@@ -134,14 +156,19 @@ def _build(values: Mapping[str, Any], source: str) -> LMConfig:
 def _coerce(key: str, value: Any, source: str) -> Any:
     """A value of the field's declared type, or an error naming the source, key and fix; never a
     conversion (`timeout_s = true` is not 1.0 s and `max_tokens = "100"` is not 100)."""
-    declared = str(_FIELDS[key].type)
+    declared = base_type(_TYPES[key])
     if key in _PATHS:
         if not isinstance(value, (str, Path)):
             raise ConfigError(f"{source}: lm.{key} = {value!r} is not a path", f"give {key} a path string")
         return Path(value).expanduser()
     if key == "cache":
         return value if isinstance(value, CacheMode) else CacheMode.parse(value if isinstance(value, str) else repr(value))
-    for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str)):
-        if declared.startswith(name):
-            return typed(source, f"lm.{key}", value, kind)
+    if declared in (bool, int, float, str):
+        return typed(source, f"lm.{key}", value, declared)
     return value
+
+
+def base_type(annotation: Any) -> Any:
+    """`int` of `int`, `int | None` and `Optional[int]`: the type a value must have when given."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return args[0] if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1 else annotation

@@ -34,7 +34,7 @@ class Report:
 def build_report(runs: Sequence[Path | RunAnalysis], title: str | None = None,
                  generated: str | None = None) -> Report:
     """The report of `runs` (run directories or analyses), side by side in the given order."""
-    from selftaught import __version__
+    from selftaught.version import __version__
 
     analyses = tuple(r if isinstance(r, RunAnalysis) else analyze(r) for r in runs)
     views = [_run_view(a, i) for i, a in enumerate(analyses, 1)]

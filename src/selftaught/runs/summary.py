@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS, downstream_runs
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class RunSummary:
     meta_scores: list[dict]  # {improver, label, tasks, val, val_std, test, val_ci, test_ci, n}
     iterations: list[dict]
     flags: dict[str, int]  # static telemetry flags over improver runs (circumvention attempts)
-    blocked: int  # improver runs the sandbox stopped for a forbidden action
+    blocked: int  # sandboxed improver runs (iterations too) the sandbox stopped for a forbidden action
 
 
 def summarize(run: Path) -> RunSummary:
@@ -30,8 +31,9 @@ def summarize(run: Path) -> RunSummary:
 
     data = load_run(run)  # read-only: a live run's journal is never repaired under its writer
     events, usage = list(data.events), list(data.usage)
-    runs = [e for e in events if e["kind"] in ("improver_run", "improve", "iteration")]
-    flags = Counter(flag for e in runs for flag in e.get("static_flags", []))
+    runs = downstream_runs(events)  # as `runs` and the report count them (runs/events.py)
+    sandboxed = [e for e in events if e.get("kind") in SANDBOXED_IMPROVER_RUNS]  # as the safety telemetry does
+    flags = Counter(flag for e in sandboxed for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
     labels = data.improver_labels()
     return RunSummary(
@@ -46,7 +48,7 @@ def summarize(run: Path) -> RunSummary:
         meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == "meta_score"],
         iterations=[e for e in events if e["kind"] == "iteration"],
         flags=dict(flags),
-        blocked=sum(1 for e in runs if e.get("blocked")),
+        blocked=sum(1 for e in sandboxed if e.get("blocked")),
     )
 
 

@@ -18,7 +18,6 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from selftaught.sandbox.config import SandboxConfig
 from selftaught.sandbox.outcome import Outcome, Telemetry
 from selftaught.sandbox.conversation import RawRun, WallLimits
 from selftaught.sandbox.slot import Slot
+from selftaught.sandbox.verdict import CpuLimits, judge_error, overrun
 
 LmHandler = Callable[[str, dict], Any]
 UtilityHandler = Callable[[str], float]
@@ -52,14 +52,6 @@ def _boot_source() -> str:
         f"{loads}"
         "sys.modules['sbx_worker'].main(json.loads(sys.argv[1]))\n"
     )
-
-
-@dataclass(frozen=True)
-class CpuLimits:
-    """CPU seconds allowed to executing the module and to the call (None: not limited)."""
-
-    module_s: float | None = None
-    call_s: float | None = None
 
 
 class SandboxPool:
@@ -293,10 +285,10 @@ class SandboxPool:
 
     def _judge(self, raw: RawRun, flags: tuple[str, ...], cpu: CpuLimits) -> Outcome:
         status, value, diagnostics, blocked = "crash", None, "", None
-        overrun = _overrun(raw, cpu)
+        over = overrun(raw, cpu)
         call_cpu_s = raw.cpu_s - raw.clock_s if raw.cpu_s is not None and raw.clock_s is not None else None
-        if overrun:
-            status, diagnostics = "timeout", overrun
+        if over:
+            status, diagnostics = "timeout", over
         elif raw.result is not None:
             try:
                 value, status = protocol.from_wire(raw.result.get("result")), "ok"
@@ -305,7 +297,7 @@ class SandboxPool:
         elif raw.protocol_error:
             status, diagnostics = "bad_output", raw.protocol_error
         elif raw.error is not None:
-            status, diagnostics = _judge_error(raw.error)
+            status, diagnostics = judge_error(raw.error)
         elif raw.exit_status is not None:
             status, diagnostics = telemetry.describe_exit(raw.exit_status)
             if status == "blocked":
@@ -327,25 +319,6 @@ class SandboxPool:
                        telemetry=Telemetry(static_flags=flags), unsafe=self.config.unsafe)
 
 
-def _overrun(raw: RawRun, cpu: CpuLimits) -> str:
-    """Why the run counts as a timeout ("" if it does not), from the fork-server's clock
-    readings first: a result that arrives over the limit is still over it."""
-    module_cpu_s = raw.clock_s if raw.clock_s is not None else raw.cpu_s
-    if cpu.module_s is not None and module_cpu_s is not None and module_cpu_s > cpu.module_s:
-        return (f"executing the module took {module_cpu_s:.3f} s of CPU time, over its "
-                f"{cpu.module_s:g} s limit")
-    if cpu.call_s is not None and raw.cpu_s is not None and raw.clock_s is not None \
-            and raw.cpu_s - raw.clock_s > cpu.call_s:
-        return f"the call took {raw.cpu_s - raw.clock_s:.3f} s of CPU time, over its {cpu.call_s:g} s limit"
-    if raw.over == "call_wall":
-        return "the call ran past its wall-clock backstop (sleeping or blocked)"
-    if raw.over == "module_wall":
-        return "executing the module ran past its wall-clock backstop (sleeping or blocked)"
-    if raw.wall_timeout:
-        return "wall-clock time limit exceeded; killed by the host"
-    return ""
-
-
 def _memfd(data: bytes) -> int:
     """An anonymous file holding `data`: the fork-server passes it on without reading it."""
     fd = os.memfd_create("selftaught-arguments", os.MFD_CLOEXEC)
@@ -357,25 +330,6 @@ def _memfd(data: bytes) -> int:
         os.close(fd)
         raise
     return fd
-
-
-AVAILABLE_MODULES = "the sandbox has only Python's standard library and numpy"
-
-
-def _judge_error(error: dict) -> tuple[str, str]:
-    kind = error.get("kind")
-    message = str(error.get("message", ""))[:1000]
-    if kind in ("syntax_error", "missing_entry_point", "memory_error", "bad_output"):
-        return kind, message
-    if kind == "exception":
-        kind_name = str(error.get("type", "Exception"))[:100]
-        if kind_name == "MemoryError":
-            return "memory_error", message
-        trace = str(error.get("traceback", ""))[-1500:]
-        if kind_name == "ModuleNotFoundError":  # what a model needs to write the next program
-            message += f" ({AVAILABLE_MODULES})"
-        return "crash", f"{kind_name}: {message}\n{trace}".strip()
-    return "crash", f"{kind}: {message}"
 
 
 def _program_text(program: str | bytes, max_bytes: int) -> tuple[str | None, tuple[str, ...], str]:

@@ -56,6 +56,10 @@ def _load_dir(path: Path) -> Task:
     module_limit = f.get("module_time_limit_s", (int, float), check=lambda v: v > 0,
                          hint="a positive number of CPU seconds", default=1.0)
     splits = _splits(meta.get("splits"), meta_file)
+    speed_scored = meta.get("speed_scored", False)
+    if not isinstance(speed_scored, bool):
+        raise ConfigError(f"{meta_file}: field `speed_scored` = {speed_scored!r} is invalid",
+                          "`speed_scored` must be true (the scorer reads cpu_time_s) or false")
     seed_program = _text(path / "seed.py")
     try:
         ast.parse(seed_program)
@@ -67,7 +71,7 @@ def _load_dir(path: Path) -> Task:
         time_limit_s=float(time_limit), memory_limit_mb=memory, splits=splits,
         seed_program=seed_program, utility_text=_text(path / "utility.txt").strip(),
         directory=path, scorer=_scorer(path / "scorer.py"), notes=str(meta.get("notes", "")),
-        module_time_limit_s=float(module_limit),
+        module_time_limit_s=float(module_limit), speed_scored=speed_scored,
     )
 
 

@@ -6,10 +6,14 @@ make_instance(HMAC-SHA256(secret, "task/split/base seed/i")), a 64-bit seed. The
 stays in the host: it is never sent into a sandbox, and the per-call RNG seed a program sees
 is a one-way hash of the instance seed.
 
-Where a secret comes from: a run keeps its own in the run directory (`instance_secret`),
-so the run can be resumed and re-scored; `selftaught evaluate` and library calls without
-one use the per-user secret, created on first use (user_secret_path()), so scores on one
-machine stay comparable from run to run.
+Where a secret comes from: `selftaught evaluate` and library calls without one use the
+per-user secret, created on first use (user_secret_path()), so scores on one machine stay
+comparable from run to run. A run records only the key's fingerprint (`instance_key.sha256`)
+and finds the key in this user's key store (key_store(): every key a run used here, by
+fingerprint), so a shared or published run directory never carries the key. A run keeps the
+key itself (`instance_secret`) only when asked (`--store-instance-key`), e.g. to share a run
+that others should re-score on the same hidden instances. Older runs that hold the key are
+still read.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from selftaught.errors import ConfigError
 
 SECRET_BYTES = 32
 FILE_NAME = "instance_secret"
+FINGERPRINT_FILE = "instance_key.sha256"
 
 
 @dataclass(frozen=True)
@@ -115,20 +120,59 @@ def _create(path: Path, secret: InstanceSecret) -> None:
         os.unlink(tmp)
 
 
-def create_run_secret(run_dir: Path, secret: InstanceSecret | None = None) -> InstanceSecret:
-    """Give a new run directory its secret: `secret`, or a copy of this user's, so runs on one
-    machine score on the same instances unless told otherwise."""
+def fingerprint(secret: InstanceSecret) -> str:
+    """A public name for a key: a domain-separated hash, from which the key cannot be found."""
+    return hashlib.sha256(b"selftaught instance key\0" + secret.key).hexdigest()
+
+
+def key_store() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("selftaught")) / "keys"
+
+
+def remember_key(secret: InstanceSecret) -> None:
+    """Keep `secret` in this user's key store (mode 0600), so runs that used it can resume."""
+    _create(key_store() / fingerprint(secret), secret)
+
+
+def create_run_secret(run_dir: Path, secret: InstanceSecret | None = None, store: bool = False) -> InstanceSecret:
+    """Give a new run directory its key: `secret`, or this user's, so runs on one machine score
+    on the same instances unless told otherwise. The run records the key's fingerprint; the
+    key itself goes to the user's key store, and into the run only with `store`."""
     chosen = secret or user_secret()
-    write_secret(run_dir / FILE_NAME, chosen)
+    remember_key(chosen)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / FINGERPRINT_FILE).write_text(fingerprint(chosen) + "\n")
+    if store:
+        write_secret(run_dir / FILE_NAME, chosen)
     return chosen
 
 
-def load_run_secret(run_dir: Path) -> InstanceSecret:
-    """The secret a run directory was created with (to resume or re-score it)."""
-    if not (run_dir / FILE_NAME).exists():
+def load_run_secret(run_dir: Path, given: InstanceSecret | None = None) -> InstanceSecret:
+    """The key a run directory was created with (to resume or re-score it): the run's own copy
+    if it stored one, else `given` or this user's key store, matched by fingerprint."""
+    if (run_dir / FILE_NAME).exists():
+        return read_secret(run_dir / FILE_NAME)
+    if not (run_dir / FINGERPRINT_FILE).exists():
         raise ConfigError(f"{run_dir} has no {FILE_NAME}: the run predates hidden instances",
                           "start a new run (this one was scored on the public seeds 4321 + i, ...)")
-    return read_secret(run_dir / FILE_NAME)
+    wanted = (run_dir / FINGERPRINT_FILE).read_text().strip()
+    if given is not None:
+        if fingerprint(given) != wanted:
+            raise ConfigError(f"the instance key given is not the one {run_dir.name} was scored with "
+                              f"(its fingerprint is {wanted[:16]}…, the given key's {fingerprint(given)[:16]}…)",
+                              "pass the key file of the machine that ran it, or leave --instance-secret out")
+        remember_key(given)
+        return given
+    stored = key_store() / wanted
+    if stored.exists():
+        return read_secret(stored)
+    raise ConfigError(
+        f"{run_dir.name} was scored with an instance key this machine does not have "
+        f"(fingerprint {wanted[:16]}…; the run keeps only the fingerprint)",
+        f"copy the key from the machine that ran it ({key_store()}/{wanted[:16]}… there) and pass "
+        "--instance-secret FILE; to share runs with their key, run them with --store-instance-key")
 
 
 def user_secret_path() -> Path:

@@ -18,6 +18,10 @@ Instance i of a split is make_instance(s_i), s_i = a 64-bit HMAC of (task, split
 i) under the host's instance secret (secret.py): reproducible given the secret, disjoint
 between splits, and impossible for a program to regenerate. time_limit_s is CPU time of the
 entry-point call; executing the program's module has its own module_time_limit_s.
+
+CPU time moves with the machine's load, so an instance whose time lands near its limit is
+measured again, and so is every instance of a task with `speed_scored = true` (its scorer reads
+cpu_time_s); the least of up to 3 measurements decides (measure.py states the margin and cost).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class Task:
     scorer: ModuleType  # trusted code of the task's author, loaded in the host
     notes: str = ""  # e.g. where the task deviates from the paper's reference code
     module_time_limit_s: float = 1.0  # CPU time for executing the program's module, per instance
+    speed_scored: bool = False  # score() uses CPU time: each instance is measured several times
 
     def split(self, name: str) -> Split:
         from selftaught.errors import ConfigError

@@ -1,4 +1,4 @@
-"""The default backend: the embedded model (or any GGUF) served by a private llama-server."""
+"""The default backend: the embedded model (or any GGUF) served by a private llama.cpp server."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Sequence
 from selftaught.lm.backends.engine_counts import EngineCounts
 from selftaught.lm.backends.openai_compat import EndpointConfig, OpenAIBackend
 from selftaught.lm.local import speculative
+from selftaught.lm.local.engines import Served
 from selftaught.lm.local.server import LlamaServer, ServerConfig
 from selftaught.lm.protocol import Completion, Message, Sampling
 
@@ -29,6 +30,12 @@ class LocalBackend:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+    @property
+    def served(self) -> Served:
+        """Which engine serves, and any fallback taken on the way (engines.py)."""
+        assert self.server.served is not None
+        return self.server.served
 
     @property
     def speculative(self) -> str:

@@ -1,0 +1,167 @@
+"""Experiment 3: the improver library's leaderboard on the embedded model (RESULTS.md, where it
+is pre-registered). Every library improver on the five held-out tasks of the transfer table,
+small preset, test split, common random numbers (one sample seed: improvers whose requests are
+the same share their samples), paired against `paper`, raced by successive halving.
+
+    python experiments/leaderboard.py run --stage 1     # every improver, 2 runs per task
+    python experiments/leaderboard.py run --stage 2     # the survivors of look 1, 4 runs per task
+    python experiments/leaderboard.py report            # the tables RESULTS.md shows
+
+Each stage is one `selftaught transfer` run under the data location's runs/ (resumable: run the
+same command again after a kill), with its LM samples in the data's cache.sqlite. Stage 2 uses
+the same sample seed, so its runs 0-1 replay stage 1's samples from the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
+from data import DATA  # noqa: E402
+
+from selftaught.improvers import library_names  # noqa: E402
+from selftaught.settings import TRANSFER_TASKS  # noqa: E402
+
+SAMPLE_SEED = "leaderboard"
+STAGE_RUNS = {1: 2, 2: 4}  # runs per (improver, task) at each look
+LOOKS, ALPHA = 2, 0.05
+MIN_SURVIVORS = 3  # besides `paper`
+
+
+@dataclass(frozen=True)
+class Cell:
+    improver: str  # label
+    task: str
+    index: int
+    status: str
+    test: float
+    completion_tokens: int
+    wall_time_s: float
+
+
+def stage_run(runs: Path, stage: int) -> Path | None:
+    """The stage's transfer run directory, if started: the leaderboard's sample seed, and the
+    stage's runs per cell."""
+    for config in sorted(runs.glob("*-transfer/config.json")):
+        run = json.loads(config.read_text())["settings"].get("run", {})
+        if run.get("sample_seed") == SAMPLE_SEED and run.get("n_tests") == STAGE_RUNS[stage]:
+            return config.parent
+    return None
+
+
+def cells(run: Path) -> list[Cell]:
+    settings = json.loads((run / "config.json").read_text())["settings"]
+    label = {pid: name for name, pid in settings["improvers"]}
+    out = []
+    for line in (run / "events.jsonl").read_text().splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue  # a line cut by kill -9
+        if e.get("kind") == "improver_run" and e.get("improver") in label:
+            out.append(Cell(label[e["improver"]], e["task"], int(e["index"]), e["status"], float(e["test"]),
+                            int(e.get("completion_tokens", 0)), float(e.get("wall_time_s", 0.0))))
+    return out
+
+
+def paired(data: list[Cell], improver: str, tasks=None) -> list[float]:
+    """improver − paper on test, on every (task, index) both ran."""
+    base = {(c.task, c.index): c.test for c in data if c.improver == "paper"}
+    return [c.test - base[(c.task, c.index)] for c in data
+            if c.improver == improver and (c.task, c.index) in base and (tasks is None or c.task in tasks)]
+
+
+def interval(d: list[float], confidence: float) -> tuple[float, float, float]:
+    mean = statistics.fmean(d) if d else 0.0
+    if len(d) < 2:
+        return mean, float("-inf"), float("inf")
+    half = float(stats.t.ppf(1 - (1 - confidence) / 2, len(d) - 1)) * statistics.stdev(d) / len(d) ** 0.5
+    return mean, mean - half, mean + half
+
+
+def survivors(data: list[Cell]) -> list[str]:
+    """Look 1 (pre-registered): drop an improver whose pooled paired difference is clearly
+    behind paper (upper bound of a Bonferroni interval over looks x arms below 0), then keep the
+    better half of the rest by mean paired difference (at least MIN_SURVIVORS)."""
+    arms = sorted({c.improver for c in data} - {"paper"})
+    confidence = 1 - ALPHA / (LOOKS * max(1, len(arms)))
+    alive = [a for a in arms if interval(paired(data, a), confidence)[2] >= 0]
+    alive.sort(key=lambda a: interval(paired(data, a), confidence)[0], reverse=True)
+    return ["paper"] + alive[:max(MIN_SURVIVORS, (len(alive) + 1) // 2)]
+
+
+def run_stage(stage: int, data_dir: Path) -> None:
+    runs = data_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    existing = stage_run(runs, stage)
+    if stage == 1:
+        improvers = library_names()
+    else:
+        first = stage_run(runs, 1)
+        if first is None or not (first / "transfer.json").exists():
+            raise SystemExit("stage 1 has not finished: run `leaderboard.py run --stage 1` first")
+        improvers = survivors(cells(first))
+    common = ["--backend", "local", "--cache-path", str(data_dir / "cache.sqlite")]
+    if existing is not None:
+        cmd = ["--resume", str(existing)]
+    else:
+        cmd = [*improvers, "--tasks", ",".join(TRANSFER_TASKS), "--preset", "small", "--n-tests",
+               str(STAGE_RUNS[stage]), "--sample-seed", SAMPLE_SEED, "--improver-time-limit", "1800",
+               "--runs-dir", str(runs)]
+    subprocess.run([sys.executable, "-m", "selftaught", "transfer", *cmd, *common], cwd=ROOT, check=True)
+
+
+def report(data_dir: Path) -> str:
+    runs = data_dir / "runs"
+    final = stage_run(runs, 2) or stage_run(runs, 1)
+    if final is None:
+        raise SystemExit(f"no leaderboard run under {runs}")
+    data = cells(final)
+    seed = {row["task"]: row["seed_program"] for row in json.loads((final / "transfer.json").read_text())} \
+        if (final / "transfer.json").exists() else {}
+    tasks = sorted({c.task for c in data})
+    lines = [f"Run `{final.name}` ({len({c.index for c in data})} runs per cell).", "",
+             "| improver | pooled: improver − paper, test, mean [95% CI] | "
+             + " | ".join(tasks) + " | never worse than u(s) | crashed | completion tokens / run | wall s / run |",
+             "|---" * (6 + len(tasks)) + "|"]
+    names = ["paper"] + sorted({c.improver for c in data} - {"paper"},
+                               key=lambda a: -interval(paired(data, a), 0.95)[0])
+    for name in names:
+        mine = [c for c in data if c.improver == name]
+        if not mine:
+            continue
+        m, lo, hi = interval(paired(data, name), 0.95)
+        pooled = "reference" if name == "paper" else f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+        per_task = ["-" if name == "paper" else f"{interval(paired(data, name, {t}), 0.95)[0]:+.3f}" for t in tasks]
+        never_worse = sum(c.test >= seed.get(c.task, 0.0) - 1e-9 for c in mine)
+        crashed = sum(c.status != "ok" for c in mine)
+        lines.append(f"| {name} | {pooled} | " + " | ".join(per_task)
+                     + f" | {never_worse}/{len(mine)} | {crashed}/{len(mine)} | "
+                     f"{statistics.fmean(c.completion_tokens for c in mine):.0f} | "
+                     f"{statistics.fmean(c.wall_time_s for c in mine):.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["run", "report"])
+    parser.add_argument("--stage", type=int, choices=sorted(STAGE_RUNS), default=1)
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the experiment data [default: {DATA}]")
+    args = parser.parse_args()
+    if args.action == "run":
+        run_stage(args.stage, args.data)
+    else:
+        print(report(args.data))
+
+
+if __name__ == "__main__":
+    main()

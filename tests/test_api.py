@@ -1,0 +1,87 @@
+"""The paper's verbs from the package root, replayed from the recorded cassettes (the same runs
+tests/test_stop_e2e.py drives through the CLI): the library gives the CLI's results, and reads
+like the paper."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from selftaught.errors import ConfigError
+
+from .test_stop_e2e import CASSETTE, SECRET
+
+# tests/cassettes/record.sh's budgets, by field name.
+RECORDED = dict(lm_calls=1, lm_responses=2, utility_budget=2, n_tests=1, meta_budget=2, max_tokens=900,
+                sample_seed="stop-e2e", accept="paper", workers=1, improver_slots=2, final_runs=0,
+                improver_time_limit_s=3000.0, backend="replay")
+
+
+@pytest.fixture
+def cassette(tmp_path) -> Path:
+    copy = tmp_path / "cassette.sqlite"
+    shutil.copy(CASSETTE, copy)  # replay still opens the file: keep the committed one pristine
+    return copy
+
+
+def test_the_verbs_are_the_package_roots():
+    import selftaught
+    from selftaught import improve, self_improve, transfer
+
+    assert [f.__module__ for f in (improve, self_improve, transfer)] == ["selftaught.api"] * 3
+    assert {"improve", "self_improve", "transfer", "open_run", "configure"} <= set(selftaught.__all__)
+
+
+def test_self_improve_and_transfer_from_python_give_the_clis_results(tmp_path, cassette):
+    from selftaught import self_improve, transfer
+
+    result = self_improve(["fibonacci"], iterations=1, runs_dir=tmp_path / "runs", instance_secret=SECRET,
+                          cache_path=cassette, **RECORDED)
+    assert [it.t for it in result.iterations] == [0, 1] and not result.iterations[1].accepted
+    assert [(it.val.mean, it.test.mean) for it in result.iterations] == [(0.0, 0.0), (0.0, 0.0)]
+    assert result.run_dir.parent == tmp_path / "runs" and (result.run_dir / "improver_1.py").is_file()
+    assert set(result.seed_programs) == {"fibonacci"} and result.settings.sample_seed == "stop-e2e"
+
+    table = transfer([Path(__file__).parent / "cassettes" / "improvers"], tasks=["parity"],
+                     runs_dir=tmp_path / "runs", instance_secret=SECRET, cache_path=cassette, **RECORDED)
+    (row,) = table.rows
+    assert table.labels == ["I_0", "I_1"] and round(row.seed_program, 3) == 0.488  # as the CLI's test
+    assert json.loads((table.run_dir / "transfer.json").read_text())["rows"][0]["task"] == "parity"
+
+
+def test_a_library_caller_gets_a_fresh_sample_seed_as_the_cli_does():
+    from selftaught import configure
+
+    first, second = configure(backend="replay"), configure(backend="replay")
+    assert first.run.sample_seed and first.run.sample_seed != second.run.sample_seed
+    assert configure(sample_seed="mine").run.sample_seed == "mine"
+
+
+def test_bad_input_names_the_setting_and_the_fix(tmp_path):
+    from selftaught import configure, improve
+
+    with pytest.raises(ConfigError, match="unknown setting 'lm_call'") as error:
+        configure(lm_call=3)
+    assert "lm_calls" in error.value.fix
+    with pytest.raises(ConfigError, match="no task given"):
+        improve(runs_dir=tmp_path)
+    with pytest.raises(ConfigError, match="no library improver 'beem'"):
+        improve("fibonacci", "beem", runs_dir=tmp_path, backend="replay")
+    assert not (tmp_path / "runs").exists() and not list(tmp_path.iterdir())  # nothing created on bad input
+
+
+def test_the_one_liner_reads_like_the_paper(tmp_path, cassette):
+    """`python -c "from selftaught import transfer; print(transfer(...).markdown())"`, replayed
+    (the cassettes hold no `improve` run, so the one-liner is the transfer table's)."""
+    code = ("from selftaught import transfer; "
+            f"t = transfer([{str(Path(__file__).parent / 'cassettes' / 'improvers')!r}], tasks=['parity'], "
+            f"runs_dir={str(tmp_path / 'runs')!r}, instance_secret={str(SECRET)!r}, cache_path={str(cassette)!r}, "
+            + ", ".join(f"{k}={v!r}" for k, v in RECORDED.items()) + "); print(t.markdown())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| task | u(s) | û(I_0) | û(I_1) |" in done.stdout and "| parity |" in done.stdout
