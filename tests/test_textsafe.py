@@ -52,3 +52,24 @@ def test_progress_lines_and_tables_neutralise_every_field():
     out = io.StringIO()
     Console(file=out, force_terminal=False, width=500).print(neutralised(table))
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue() and "\\x1b[2J" in out.getvalue()
+
+
+def test_every_format_and_control_character_is_made_visible():
+    """The class, not a list of instances: every code point Unicode calls a control, format,
+    surrogate or line/paragraph separator (tag characters, zero-width spaces and joiners, bidi
+    marks, ...) comes out as an escape."""
+    import unicodedata
+
+    from selftaught.textsafe import clean
+
+    hidden = [c for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+              and chr(c) not in "\t\n" and clean(chr(c)) == chr(c)]
+    assert hidden == [], [hex(c) for c in hidden[:20]]
+
+
+@pytest.mark.parametrize("char", ["\u3164", "\u115f", "\u1160", "\uffa0", "\ufe0f", "\U000e0100", "\u034f", "\u17b4"])
+def test_invisible_characters_of_other_categories_are_made_visible(char):
+    from selftaught.textsafe import clean
+
+    escaped = f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}"
+    assert clean(f"a{char}b") == f"a{escaped}b"

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import re
 
-# C0 controls but tab and newline, DEL, C1 controls, line/paragraph separators, bidi
-# overrides and isolates (which reorder what a reader sees), BOM, and lone surrogates.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# C0 controls but tab and newline, DEL, C1 controls, line/paragraph separators, lone
+# surrogates, and every format character (Unicode category Cf: bidi overrides, isolates and
+# marks that reorder what a reader sees, zero-width spaces and joiners, BOM, tag characters
+# that spell hidden text), plus the invisible characters of other categories: Hangul fillers,
+# variation selectors, the combining grapheme joiner and Khmer's invisible vowels.
+# tests/test_textsafe.py checks the Cf list against unicodedata.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164"
+    "\ud800-\udfff\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]")
 _LINE_BREAKS = re.compile("[\t\n]")
 
 
 def _visible(match: re.Match) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def clean(text: object, limit: int | None = None) -> str:

@@ -194,7 +194,7 @@ def test_connect_to_host_loopback_listener(pool, healthy):
         assert tcp.status == "blocked"
         unix = call(pool, "import socket\ndef f():\n    s = socket.socket(socket.AF_UNIX)\n"
                           f"    s.connect('\\0selftaught-test-{os.getpid()}')\n    return 'connected'\n")
-        assert unix.status == "crash" and "ConnectionRefusedError" in unix.diagnostics
+        assert unix.status == "blocked"  # connect is denied outright (issue 24): nothing to connect to
         for server in (listener, abstract):
             with pytest.raises(socket.timeout):
                 server.accept()
@@ -463,4 +463,60 @@ def test_syntax_error(pool, healthy):
 def test_missing_entry_point(pool, healthy):
     assert pool.call("def g():\n    return 1\n", "algorithm", []).status == "missing_entry_point"
     assert pool.call("algorithm = 5\n", "algorithm", []).status == "missing_entry_point"
+    healthy(pool)
+
+
+# Issue 24, round 3: kernel-held memory, machine-wide work, the mount API and /usr watching ----
+
+ROUND_3 = {
+    "vmsplice": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(278, 1, 0, 0, 0)\n",
+    "splice": "import os\ndef f():\n    r, w = os.pipe()\n    r2, w2 = os.pipe()\n    os.write(w, b'x')\n"
+              "    return os.splice(r, w2, 1)\n",
+    "tee": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(276, 0, 1, 1, 0)\n",
+    "bind+listen": "import socket\ndef f():\n    s = socket.socket(socket.AF_UNIX)\n    s.bind('\\0held')\n"
+                   "    s.listen(1)\n    return 1\n",
+    "sync": "import os\ndef f():\n    os.sync()\n    return 1\n",
+    "syncfs": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(306, 0)\n",
+    "fsconfig": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(431, -1, 0, 0, 0, 0)\n",
+    "mount_setattr": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(442, -1, 0, 0, 0, 0)\n",
+    "listmount": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(458, 0, 0, 0, 0)\n",
+    "statmount": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(457, 0, 0, 0, 0)\n",
+    "fanotify_init": "import ctypes\ndef f():\n    return ctypes.CDLL(None).syscall(300, 0, 0)\n",
+    "inotify on /usr": "import ctypes\ndef f():\n    libc = ctypes.CDLL(None)\n    fd = libc.inotify_init1(0)\n"
+                       "    return libc.inotify_add_watch(fd, b'/usr/bin', 0xfff)\n",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ROUND_3))
+def test_round_3_calls_are_denied(pool, healthy, attack):
+    outcome = call(pool, ROUND_3[attack])
+    assert outcome.status == "blocked" and "SIGSYS" in (outcome.telemetry.blocked or ""), (attack, outcome)
+    healthy(pool)
+
+
+def test_a_forbidden_call_after_the_answer_still_reaches_the_telemetry():
+    """The child waits for the fork-server after answering; a thread of the program may make a
+    forbidden call then. The answer stands, and the attempt is counted (issue 24)."""
+    import signal
+
+    from selftaught.sandbox.conversation import RawRun
+    from selftaught.sandbox.verdict import CpuLimits
+
+    raw = RawRun()
+    raw.result, raw.exit_status, raw.cpu_s, raw.clock_s = {"result": 7}, signal.SIGSYS, 0.01, 0.0
+    with SandboxPool(SandboxConfig(slots=1)) as pool:
+        outcome = pool._judge(raw, (), CpuLimits(call_s=1.0))
+    assert (outcome.status, outcome.value) == ("ok", 7)
+    assert outcome.telemetry.blocked and "SIGSYS" in outcome.telemetry.blocked
+
+
+def test_output_past_the_cap_ends_the_run_and_costs_the_host_little(pool, healthy):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    flood = call(pool, "import os\ndef f():\n    block = b'z' * (1 << 20)\n    while True:\n"
+                       "        os.write(1, block)\n", time_limit_s=30.0)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime
+    assert flood.status == "blocked" and "output cap" in flood.diagnostics and flood.telemetry.blocked
+    assert flood.wall_time_s < 15 and after - before < 2.0  # the host read at most the cap, then stopped
     healthy(pool)

@@ -47,6 +47,9 @@ class SandboxConfig:
     max_threads: int = 64  # RLIMIT_NPROC for the slot's uid (threads count as processes)
     max_open_files: int = 64  # RLIMIT_NOFILE
     stderr_tail_bytes: int = 4096  # how much of a program's stdout/stderr is kept
+    # stdout/stderr a run may write in all: past it the host stops reading and ends the run
+    # (reading 18 GB cost the host more CPU than the program spent writing it)
+    max_output_bytes: int = 32 << 20
     start_timeout_s: float = 20.0
     kill_grace_s: float = 1.0  # wait this long for the fork-server to kill a child
     # A call's limit is CPU time; the wall clock only catches programs that sleep or block,

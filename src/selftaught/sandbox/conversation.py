@@ -64,6 +64,8 @@ class RawRun:
         self.requests = 0
         self.handler_errors: list[str] = []
         self.output = bytearray()
+        self.output_bytes = 0  # all the run wrote to stdout/stderr
+        self.output_over = False  # ...past the sandbox's max_output_bytes: the host stopped reading
         self.wall_time_s = 0.0  # of the call (fork-server: arguments handed over to done), or the run
         self.cpu_s: float | None = None  # the child's CPU clock when done or at exit (fork-server)
         self.clock_s: float | None = None  # ...when the call started (None: it never did)
@@ -111,6 +113,8 @@ class Conversation:
                 if run.finished and run.wall_time_s == 0.0:
                     run.wall_time_s = now - started
                     deadline = min(deadline, now + _EXIT_GRACE_S)
+                if run.output_over:
+                    deadline = min(deadline, now)  # end it now: nothing it writes is read any more
                 if kill_sent_at is None and now >= deadline:
                     run.wall_timeout = not run.finished
                     self._send_control({"op": "kill", "id": self.run_id})
@@ -159,8 +163,14 @@ class Conversation:
             return
         self.run.output += data
         del self.run.output[: -self.config.stderr_tail_bytes]
+        self.run.output_bytes += len(data)
+        if self.run.output_bytes > self.config.max_output_bytes:
+            self.run.output_over = True
+            self.selector.unregister(self.capture_r)  # the program now blocks on a full pipe
 
     def _drain_output(self) -> None:
+        if self.run.output_over:
+            return
         os.set_blocking(self.capture_r, False)
         try:
             while data := os.read(self.capture_r, 65536):

@@ -287,7 +287,11 @@ class SandboxPool:
         status, value, diagnostics, blocked = "crash", None, "", None
         over = overrun(raw, cpu)
         call_cpu_s = raw.cpu_s - raw.clock_s if raw.cpu_s is not None and raw.clock_s is not None else None
-        if over:
+        if raw.output_over:  # before the timeout its end looks like: the cap ended the run
+            status = "blocked"
+            diagnostics = blocked = (f"wrote more than {self.config.max_output_bytes:,} bytes to stdout/stderr "
+                                     "(the sandbox's output cap); the host stopped reading and ended it")
+        elif over:
             status, diagnostics = "timeout", over
         elif raw.result is not None:
             try:
@@ -300,10 +304,13 @@ class SandboxPool:
             status, diagnostics = judge_error(raw.error)
         elif raw.exit_status is not None:
             status, diagnostics = telemetry.describe_exit(raw.exit_status)
-            if status == "blocked":
-                blocked = diagnostics
         elif raw.worker_died:
             diagnostics = f"the sandbox worker died; it will be restarted. {raw.worker_stderr}".strip()
+        if raw.exit_status is not None:
+            # The telemetry hears of a forbidden action whatever the answer: a thread may make
+            # the call after the answer is sent (the answer stands; the attempt is counted).
+            exit_kind, exit_text = telemetry.describe_exit(raw.exit_status)
+            blocked = exit_text if exit_kind == "blocked" else blocked
         if raw.handler_errors:
             diagnostics += " | host handler errors: " + "; ".join(raw.handler_errors[:5])
         return Outcome(

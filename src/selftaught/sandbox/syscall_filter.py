@@ -29,7 +29,20 @@ DENIED_SYSCALLS = (
     # anonymous file filled with write() instead of mmap(), and descriptors parked "in flight"
     # in a socket (SCM_RIGHTS needs sendmsg; the runtime only ever receives descriptors).
     "memfd_create", "memfd_secret", "sendmsg", "sendmmsg",
+    # Kernel memory no address-space limit counts: pages pinned in pipes (vmsplice of one page
+    # pins its whole huge page; splice and tee move pinned pages on), and data queued on
+    # AF_UNIX connections that nobody accepts. The runtime needs none of them (socketpair stays).
+    "vmsplice", "splice", "tee", "bind", "listen", "accept", "accept4", "connect",
+    # Work charged to the whole machine, not the program: flushing every file system.
+    "sync", "syncfs",
+    # The rest of the new mount API (open_tree, move_mount and fsopen are above), and watching
+    # the shared /usr: what host commands run is not a program's business.
+    "fspick", "fsconfig", "fsmount", "mount_setattr", "fanotify_init", "inotify_init",
+    "inotify_init1", "inotify_add_watch",
 )
+# Syscalls newer than some libseccomp releases know by name: denied by number (the same on
+# every architecture since Linux 5.1's unified table). listmount/statmount name host paths.
+DENIED_BY_NUMBER = {"statmount": 457, "listmount": 458, "open_tree_attr": 467}
 # Growing kernel buffers past their defaults, which no memory limit counts: a pipe's
 # (F_SETPIPE_SZ: 64 KiB -> 1 MiB) and a socket's (SO_SNDBUF/SO_RCVBUF: ~400 KiB -> 2 x
 # net.core.wmem_max, 8 MiB here). At the defaults, all the descriptors a program may open
@@ -58,11 +71,13 @@ def build_filter(settings: dict, parent: int):
     filt = sc.SyscallFilter(sc.ALLOW)
     # Syscalls of another ABI (i386 `int 0x80`) would bypass the x86-64 numbers: kill.
     filt.set_attr(sc.Attr.ACT_BADARCH, sc.KILL_PROCESS)
-    for name in DENIED_SYSCALLS:
+    for name in (*DENIED_SYSCALLS, *DENIED_BY_NUMBER):
         try:
             filt.add_rule(sc.KILL_PROCESS, name)
         except (OSError, ValueError, RuntimeError):
-            pass  # syscall unknown to this libseccomp/arch: nothing to deny
+            if name in DENIED_BY_NUMBER:  # unknown to this libseccomp: its number
+                filt.add_rule(sc.KILL_PROCESS, DENIED_BY_NUMBER[name])
+            # else: unknown to this libseccomp and arch, so nothing a program could call
     # Threads are fine; a new process (fork-like clone) is not.
     filt.add_rule(sc.KILL_PROCESS, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
     # clone3 hides its flags behind a pointer; ENOSYS makes glibc fall back to clone.
