@@ -99,3 +99,19 @@ def test_openai_backend_needs_a_key(monkeypatch):
 
 def test_model_path_names_the_model(tmp_path):
     assert LMConfig(model_path=Path("/models/tiny-q8.gguf")).model_name == "tiny-q8"
+
+
+def test_endpoints_come_from_toml_or_flags_and_survive_the_record(tmp_path):
+    from selftaught.lm.config import from_record
+
+    toml = tmp_path / "c.toml"
+    toml.write_text('[lm]\nbackend = "openai"\nmodel = "m"\nendpoints = ["http://a:1/v1", "http://b:2/v1"]\n')
+    config = from_sources(toml)
+    assert config.endpoints == ("http://a:1/v1", "http://b:2/v1")
+    record = {k: getattr(config, k) for k in ("backend", "model", "endpoints")}
+    assert from_record({**record, "endpoints": list(config.endpoints)}).endpoints == config.endpoints
+    with pytest.raises(ConfigError, match="lm.endpoints = 5 is not a list of URLs"):
+        from_sources(None, backend="openai", model="m", endpoints=5)
+    with pytest.raises(ConfigError, match="endpoints are given but the backend is 'local'") as error:
+        from_sources(None, endpoints=["http://a:1/v1"])
+    assert "--backend openai" in error.value.fix

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Callable, Iterator, Optional, get_type_hints
@@ -40,7 +41,10 @@ def _generated(cls: type, panel: str, shown_default: Callable[[dataclasses.Field
         if f.metadata.get("cli") is False:
             continue
         kind = base_type(hints[f.name])
-        kind = kind if kind in (bool, int, float, Path) else str  # enums (the cache mode) parse from text
+        if typing.get_origin(kind) is tuple:  # a repeatable flag
+            kind = list[str]
+        elif kind not in (bool, int, float, Path):
+            kind = str  # enums (the cache mode) parse from text
         name = flag(cls, f.name)
         if kind is bool:
             name = f"{name}/--no-{name[2:]}"

@@ -31,11 +31,15 @@ def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
     if config.backend == "openai":
         from selftaught.lm.backends.openai_compat import EndpointConfig, OpenAIBackend
 
-        return OpenAIBackend(EndpointConfig(
-            base_url=config.base_url or "https://api.openai.com/v1",
-            model=config.model_name, api_key=config.api_key(),
-            timeout_s=config.timeout_s, max_retries=config.max_retries,
-        ))
+        def endpoint(url: str) -> OpenAIBackend:
+            return OpenAIBackend(EndpointConfig(base_url=url, model=config.model_name, api_key=config.api_key(),
+                                                timeout_s=config.timeout_s, max_retries=config.max_retries))
+
+        if config.endpoints:
+            from selftaught.lm.backends.pool import EndpointPool
+
+            return EndpointPool([endpoint(url) for url in config.endpoints])
+        return endpoint(config.base_url or "https://api.openai.com/v1")
     from selftaught.lm.backends.local import LocalBackend
     from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT, ensure_model
     from selftaught.lm.local.server import ServerConfig

@@ -181,6 +181,7 @@ class LanguageModelClient:
                 temperature=temp,
                 max_tokens=self.max_tokens,
                 stream=self.stream,
+                endpoints=dict(Counter(c.endpoint for c in done if c.endpoint)),
             )
         )
         return CallResult([c.text for c in done], done)

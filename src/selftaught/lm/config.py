@@ -32,6 +32,10 @@ class LMConfig:
                                   "embedded model's name.", None, show_default=False)
     base_url: str | None = described("Endpoint for openai, e.g. http://127.0.0.1:8080/v1 (or OPENAI_BASE_URL; "
                                      "else OpenAI's API).", None, show_default=False)
+    endpoints: tuple[str, ...] = described("openai: several endpoints serving the same model (vLLM or llama.cpp "
+                                           "servers); each request goes to the least loaded, a failing one is "
+                                           "taken out of rotation. Repeat the flag, or list them in [lm].",
+                                           (), flag="--endpoint", show_default=False)
     api_key_env: str = described("Environment variable holding the API key (the key itself never sits in a "
                                  "config file).", "OPENAI_API_KEY")
     model_path: Path | None = described("A GGUF to serve instead of the embedded Qwen2.5-Coder-1.5B.", None,
@@ -83,6 +87,9 @@ class LMConfig:
             )
         if self.timeout_s <= 0:
             raise ConfigError(f"timeout {self.timeout_s} s", "use a positive --timeout")
+        if self.endpoints and self.backend != "openai":
+            raise ConfigError(f"endpoints are given but the backend is {self.backend!r}",
+                              "add --backend openai (and --model), or leave out --endpoint")
         if self.backend == "openai" and not self.model:
             raise ConfigError(
                 "the openai backend needs a model name",
@@ -161,6 +168,12 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if not isinstance(value, (str, Path)):
             raise ConfigError(f"{source}: lm.{key} = {value!r} is not a path", f"give {key} a path string")
         return Path(value).expanduser()
+    if key == "endpoints":
+        urls = [value] if isinstance(value, str) else value
+        if not isinstance(urls, (list, tuple)) or not all(isinstance(u, str) and u for u in urls):
+            raise ConfigError(f"{source}: lm.endpoints = {value!r} is not a list of URLs",
+                              'give a list, e.g. endpoints = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]')
+        return tuple(urls)
     if key == "cache":
         return value if isinstance(value, CacheMode) else CacheMode.parse(value if isinstance(value, str) else repr(value))
     if declared in (bool, int, float, str):

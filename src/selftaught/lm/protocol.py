@@ -29,6 +29,7 @@ class Completion:
     completion_tokens: int
     model: str
     latency_s: float
+    endpoint: str = ""  # which endpoint answered: telemetry for the usage log, never cached
 
 
 @runtime_checkable

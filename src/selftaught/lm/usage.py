@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -22,6 +22,7 @@ class CallRecord:
     temperature: float
     max_tokens: int
     stream: str = ""  # the caller's sample stream, e.g. <sample seed>/<task>/<run index>
+    endpoints: dict[str, int] = field(default_factory=dict)  # samples drawn now, by the endpoint that served them
 
 
 class UsageLog:

@@ -9,6 +9,7 @@ generating."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class OpenAIBackend:
             completion_tokens=usage.completion_tokens if usage else 0,
             model=response.model or self.model,
             latency_s=latency,
+            endpoint=self.config.base_url,
         )
 
     def complete_n(self, messages: Sequence[Message], sampling: Sampling, n: int,
@@ -114,6 +116,7 @@ class OpenAIBackend:
                 self._on_failure()
             raise self._explain(exc) from exc
         done, counts = collector.completions(self.model)
+        done = [dataclasses.replace(c, endpoint=self.config.base_url) for c in done]
         self._counts.add(counts)
         if len(done) < n:
             # The endpoint ignored `n` (one choice back): the rest, and from now on all, singly.
