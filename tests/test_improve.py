@@ -124,3 +124,43 @@ def improve_algorithm(initial_solution, utility, language_model):
                           ImproverLimits(Budget(2, 2), 1, 30.0))
     assert result.status == "ok" and stalling.started.is_set()
     assert stalling.stopped.wait(5)  # the request ended with the run, not 30 s later
+
+
+def test_scoring_an_improver_left_running_stops_when_it_returns(pools, tmp_path, monkeypatch):
+    """An improver asks for a slow program's score in a thread and returns at once: no call of
+    that evaluation starts after the improver has returned, and nothing is journalled for it,
+    so the next honest evaluation does not queue behind it (issue 24: 66 s instead of 0.1 s)."""
+    import time
+
+    from selftaught.ids import program_id
+    from selftaught.runs.journal import Journal
+    from selftaught.tasks.loader import load_task
+    from selftaught.utility import ScoreMemo, task_utility
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    slow = "def fib(n):\n    x = 0\n    for i in range(6_000_000):\n        x += i\n    return 1\n"
+    improver = ("import threading, time\n"
+                "def improve_algorithm(initial_solution, utility, language_model):\n"
+                f"    threading.Thread(target=utility, args=({slow!r},), daemon=True).start()\n"
+                "    time.sleep(0.5)\n"
+                "    return initial_solution\n")
+    starts: list[float] = []
+    real_call = pools.programs.call
+
+    def counted(source, *args, **kwargs):
+        if source == slow:
+            starts.append(time.perf_counter())
+        return real_call(source, *args, **kwargs)
+
+    monkeypatch.setattr(pools.programs, "call", counted)
+    task, memo = load_task("fibonacci"), ScoreMemo(Journal(tmp_path / "events.jsonl"))
+    utility = task_utility(task, pools.programs, memo, "val", budget=2)
+    result = run_improver(pools.improvers, improver, task.seed_program, utility, client(CountingBackend()),
+                          ImproverLimits(time_limit_s=60))
+    returned = time.perf_counter()
+    time.sleep(4)  # ample for the rest of the slow evaluation (5 instances x 3 measurements)
+    assert result.status == "ok" and starts  # it did start scoring
+    assert [t for t in starts if t > returned + 0.2] == []  # ...and started nothing after the return
+    fast = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+    assert memo.evaluation(task, fast, "val", pools.programs).score > 0.9
+    assert [e["key"] for e in memo.journal.events("evaluation")] == [f"fibonacci/val/{program_id(fast)}"]

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from selftaught.errors import BudgetExceeded
+from selftaught.errors import BudgetExceeded, Cancelled
 from selftaught.ids import program_id
 from selftaught.measure import measured
 from selftaught.runs.journal import Journal
@@ -54,23 +54,28 @@ class Evaluation:
 
 
 def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
-             secret: InstanceSecret | None = None) -> Evaluation:
+             secret: InstanceSecret | None = None, stop: threading.Event | None = None) -> Evaluation:
     """Score `source` on every instance of a split, instances in parallel over the runner's
     slots. Hidden data (the secret, instances, expected outputs) never leaves this process.
 
     secret: the instance secret the split's seeds derive from; None uses this user's
-    (tasks/secret.py), so scores stay comparable across runs on one machine."""
+    (tasks/secret.py), so scores stay comparable across runs on one machine.
+    stop: once set (the improver that asked has returned), no further instance starts and the
+    evaluation raises Cancelled: nothing is journalled, the sandbox slots go to the next work."""
     seeds = task.instance_seeds(split, secret or user_secret())
     program = program_id(source)
 
     def run_one(index: int) -> tuple[InstanceResult, bool]:
         instance = task.make_instance(seeds[index])
         rng = rng_seed(seeds[index], program)
-        outcome, measurements = measured(
-            lambda: runner.call(source, task.entry_point, task.arguments(instance),
-                                time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
-                                module_time_limit_s=task.module_time_limit_s, rng_seed=rng),
-            task.time_limit_s, task.speed_scored)
+        def call():
+            if stop is not None and stop.is_set():
+                raise Cancelled("the improver run that asked for this score has ended", "nothing to do")
+            return runner.call(source, task.entry_point, task.arguments(instance),
+                               time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
+                               module_time_limit_s=task.module_time_limit_s, rng_seed=rng)
+
+        outcome, measurements = measured(call, task.time_limit_s, task.speed_scored)
         status, score, diagnostics = outcome.status, 0.0, outcome.diagnostics
         if outcome.ok:
             try:
@@ -104,6 +109,11 @@ class BudgetedUtility:
         self._score, self.description, self.budget = score, description, budget
         self.calls = 0
         self._lock = threading.Lock()
+        # Set when the improver run ends: scoring it started stops before its next instance.
+        self.stop = threading.Event()
+
+    def cancel(self) -> None:
+        self.stop.set()
 
     def __call__(self, solution: str) -> float:
         if not isinstance(solution, str):
@@ -125,10 +135,11 @@ class ScoreMemo:
         self.journal = journal if journal is not None else Journal(None)
         self.secret = secret
 
-    def evaluation(self, task: Task, source: str, split: str, pool: SandboxPool) -> Evaluation:
+    def evaluation(self, task: Task, source: str, split: str, pool: SandboxPool,
+                   stop: threading.Event | None = None) -> Evaluation:
         key = f"{task.name}/{split}/{program_id(source)}"
         recorded = self.journal.once("evaluation", key,
-                                     lambda: evaluate(task, source, split, pool, self.secret).to_json())
+                                     lambda: evaluate(task, source, split, pool, self.secret, stop).to_json())
         return Evaluation.from_json(recorded)
 
 
@@ -138,5 +149,6 @@ def task_utility(task: Task, pool: SandboxPool, memo: ScoreMemo, split: str = "v
     description the LM sees, with the note on where programs run (environment.py)."""
     from selftaught.environment import described_utility_text
 
-    return BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool).score,
-                           described_utility_text(task), budget)
+    utility = BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool, utility.stop).score,
+                              described_utility_text(task), budget)
+    return utility

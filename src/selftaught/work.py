@@ -113,6 +113,7 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
         lm_attributes={"budget": budget.max_calls, "max_responses_per_call": budget.max_responses_per_call},
     )
     lm.cancel()  # requests the improver left running (e.g. in its own threads) stop here
+    utility.cancel()  # ...and so does scoring it left running: the next evaluation's slots are free
     if failures:
         raise failures[0]
     return ImprovementResult(

@@ -182,3 +182,77 @@ def test_speculation_keeps_the_greedy_output(local_client, speculative):
         fast.close()
     assert text == local_client.backend.complete(chat, greedy).text
     assert spent.drafted > 0 and spent.accepted > 0  # it did speculate
+
+
+# More concurrent requests than server slots (issue 24, item 3) -----------------------------
+
+def test_the_slot_queue_is_first_come_first_served_and_never_overbooks():
+    import threading
+
+    from selftaught.lm.backends.local import SlotQueue
+
+    queue, order, lock = SlotQueue(2), [], threading.Lock()
+    gate = threading.Event()
+
+    def take(name: str, n: int) -> None:
+        with queue.taken(n):
+            with lock:
+                order.append(name)
+            gate.wait(5)
+
+    first = threading.Thread(target=take, args=("a", 6))  # more than the slots: takes them all
+    first.start()
+    while queue.free:
+        time.sleep(0.01)
+    later = [threading.Thread(target=take, args=(name, 1)) for name in ("b", "c")]
+    for t in later:
+        t.start()
+        time.sleep(0.05)  # b queues before c
+    gate.set()
+    for t in [first, *later]:
+        t.join(10)
+    assert order == ["a", "b", "c"] and queue.busiest == 2 and queue.free == 2
+
+
+@pytest.mark.embedded
+def test_requests_beyond_the_slots_wait_here_and_their_timeout_starts_at_their_turn():
+    """8 requests of ~2 s on one slot, 6 s timeout each: queued in the server, the later ones
+    would pass their timeout (and the run would stop); queued here, every one completes."""
+    import threading
+
+    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512), timeout_s=6.0)
+    results, errors = [], []
+    chat = [{"role": "user", "content": "Count from 1 to 30, separated by spaces."}]
+
+    def one() -> None:
+        try:
+            results.append(backend.complete_n(chat, Sampling(temperature=0.0, max_tokens=16), 1))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        assert not errors, errors
+        assert len(results) == 8 and backend._slots.busiest == 1
+        # each request's own time on the wire, queueing excluded: what its timeout measures
+        latencies = sorted(c.latency_s for r in results for c in r)
+        assert latencies[-1] < 6.0, latencies
+    finally:
+        backend.close()
+
+
+@pytest.mark.embedded
+def test_a_timeout_the_server_survives_is_the_requests_failure_not_the_runs():
+    from selftaught.errors import RequestError
+
+    backend = LocalBackend(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512), timeout_s=0.01)
+    try:
+        with pytest.raises(RequestError, match="the local server is healthy but this request failed") as error:
+            backend.complete([{"role": "user", "content": "hi"}], Sampling(temperature=0.0, max_tokens=8))
+        assert "--timeout" in error.value.fix
+    finally:
+        backend.close()

@@ -228,6 +228,13 @@ class LlamaServer:
                 time.sleep(0.05)
         self.check_alive()
 
+    def healthy(self) -> bool:
+        """The server answers /health with 200 now (alive and not overloaded to silence)."""
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=5.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def check_alive(self) -> None:
         """Raise a clear error if the server process has exited, naming the cause and the fix."""
         if self.process is None or self.process.poll() is None:
