@@ -164,3 +164,22 @@ def test_scoring_an_improver_left_running_stops_when_it_returns(pools, tmp_path,
     fast = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
     assert memo.evaluation(task, fast, "val", pools.programs).score > 0.9
     assert [e["key"] for e in memo.journal.events("evaluation")] == [f"fibonacci/val/{program_id(fast)}"]
+
+
+def test_an_improver_that_returns_with_requests_pending_keeps_its_answer(pools):
+    """Four requests in flight (the most the host takes before it stops reading), then the
+    improver returns: its answer is the result, and the pending requests are cancelled."""
+    from .lm.conftest import StallingBackend
+
+    improver = ("import threading, time\n"
+                "def improve_algorithm(initial_solution, utility, language_model):\n"
+                "    for i in range(4):\n"
+                "        threading.Thread(target=language_model.prompt, args=('e', f'm{i}'), daemon=True).start()\n"
+                "    time.sleep(1.0)\n"
+                "    return 'the answer'\n")
+    backend = StallingBackend()
+    utility = BudgetedUtility(lambda s: 0.0, "score", budget=1)
+    result = run_improver(pools.improvers, improver, "x = 1\n", utility, client(backend, Budget(4, 1)),
+                          ImproverLimits(time_limit_s=60))
+    assert (result.status, result.solution) == ("ok", "the answer"), result.diagnostics
+    assert backend.stopped.wait(10)  # the requests it left behind were cancelled

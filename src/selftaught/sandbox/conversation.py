@@ -137,6 +137,8 @@ class Conversation:
                         self._read_data()
             if run.wall_time_s == 0.0:
                 run.wall_time_s = time.perf_counter() - started
+            if self.reading and not run.finished:
+                self._drain_answer()
             self._drain_output()
         finally:
             self.selector.close()
@@ -178,6 +180,31 @@ class Conversation:
                 del self.run.output[: -self.config.stderr_tail_bytes]
         except (BlockingIOError, OSError):
             pass
+
+    def _drain_answer(self) -> None:
+        """The child has ended; frames it sent before may still wait in the socket (the host
+        stops reading while a run's requests are pending). Its answer counts; requests it can
+        no longer use are not run."""
+        self.sock.setblocking(False)
+        while not self.run.finished:
+            try:
+                data = self.sock.recv(1 << 20)
+            except OSError:
+                return
+            self.bytes_read += len(data)
+            if not data or self.bytes_read > self.config.max_bytes_per_run:
+                return
+            try:
+                frames = self.reader.feed_sized(data)
+            except protocol.ProtocolError:
+                return
+            for _, frame in frames:
+                if "result" in frame:
+                    self.run.result = frame
+                    return
+                if "error" in frame and type(frame["error"]) is dict:
+                    self.run.error = frame["error"]
+                    return
 
     def _read_control(self) -> None:
         run = self.run
