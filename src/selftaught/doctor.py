@@ -117,6 +117,14 @@ def check_sandbox() -> list[Finding]:
         findings.append(Finding("seccomp", True, "pyseccomp imports"))
     except (ImportError, OSError) as exc:
         findings.append(Finding("seccomp", False, str(exc)[:120], "pip install pyseccomp; apt-get install libseccomp2"))
+    from selftaught.sandbox.syscall_filter import DENIED_SYSCALLS
+
+    held = [name for name in ("vmsplice", "splice", "tee", "listen", "connect", "memfd_create", "sendmsg")
+            if name in DENIED_SYSCALLS]
+    findings.append(Finding(
+        "memory outside RLIMIT_AS", True,
+        f"no memory cgroup used: what it would count is denied instead ({', '.join(held)}, ...), transparent "
+        "huge pages off, and sandboxes are the OOM killer's first choice (oom_score_adj 1000)"))
     abi = _landlock_abi()
     findings.append(Finding("landlock", True if abi > 0 else None,
                             f"ABI {abi}" if abi > 0 else "not available (optional)"))

@@ -520,3 +520,23 @@ def test_output_past_the_cap_ends_the_run_and_costs_the_host_little(pool, health
     assert flood.status == "blocked" and "output cap" in flood.diagnostics and flood.telemetry.blocked
     assert flood.wall_time_s < 15 and after - before < 2.0  # the host read at most the cap, then stopped
     healthy(pool)
+
+
+def test_the_oom_killer_chooses_a_sandbox_first(pool, healthy):
+    """Every process of a sandbox runs with oom_score_adj 1000; the host keeps its own."""
+    from pathlib import Path
+
+    def tree(pid: int) -> list[int]:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+        return [pid] + [p for k in kids for p in tree(k)]
+
+    assert call(pool, "def f():\n    return 1\n").value == 1
+    sandboxes = [slot.process.pid for slot in pool._all if slot.process is not None]
+    assert sandboxes
+    for pid in (p for s in sandboxes for p in tree(s)):
+        assert Path(f"/proc/{pid}/oom_score_adj").read_text().strip() == "1000", pid
+    assert Path("/proc/self/oom_score_adj").read_text().strip() != "1000"
+    thp = call(pool, "import ctypes\ndef f():\n    return ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)\n")
+    assert (thp.status, thp.value) == ("ok", 1)  # PR_GET_THP_DISABLE: no huge pages to pin
+    healthy(pool)

@@ -67,10 +67,20 @@ def test_patched_clocks_do_not_fool_the_fork_server(pool):
 
 
 def test_saying_ready_early_only_moves_module_work_into_the_call(pool):
-    # the module tells the fork-server it is ready, then keeps working: that work is timed
+    # the module tells the fork-server it is ready, then keeps working: that work is timed, and
+    # the runtime's own "ready" that follows breaks the two-message protocol, which ends it
     early = "import os\nos.write(3, b'ready')\n"
     outcome = pool.call(SPIN + early + "_spin(int(0.3 * _PER_S))\ndef f():\n    return 1\n", "f", time_limit_s=0.1)
-    assert outcome.status == "timeout" and outcome.cpu_time_s > 0.1
+    assert outcome.status in ("timeout", "blocked") and outcome.value is None
+    if outcome.status == "blocked":
+        assert "clock protocol" in outcome.diagnostics
+
+
+def test_a_flood_on_the_clock_socket_ends_the_program_at_its_first_stray_message(pool):
+    flood = "import os\ndef f():\n    while True:\n        os.write(3, b'x')\n"
+    outcome = pool.call(flood, "f", time_limit_s=5.0)
+    assert outcome.status == "blocked" and "clock protocol" in outcome.diagnostics
+    assert outcome.wall_time_s < 1.0  # not a flood the fork-server kept reading until the limit
 
 
 def test_an_answer_sent_before_the_call_is_only_a_guess(pool):

@@ -66,6 +66,7 @@ class RawRun:
         self.output = bytearray()
         self.output_bytes = 0  # all the run wrote to stdout/stderr
         self.output_over = False  # ...past the sandbox's max_output_bytes: the host stopped reading
+        self.violation: str | None = None  # how the child broke the fork-server's clock protocol
         self.wall_time_s = 0.0  # of the call (fork-server: arguments handed over to done), or the run
         self.cpu_s: float | None = None  # the child's CPU clock when done or at exit (fork-server)
         self.clock_s: float | None = None  # ...when the call started (None: it never did)
@@ -228,6 +229,8 @@ class Conversation:
             if call_wall_s is not None:
                 run.wall_time_s = call_wall_s
             run.over = message.get("over") if message.get("over") in ("module_wall", "call_wall") else None
+            violation = message.get("violation")
+            run.violation = violation[:200] if type(violation) is str else None
             run.exit_status = message["status"]
 
     def _stop_reading(self, problem: str | None = None) -> None:

@@ -287,7 +287,10 @@ class SandboxPool:
         status, value, diagnostics, blocked = "crash", None, "", None
         over = overrun(raw, cpu)
         call_cpu_s = raw.cpu_s - raw.clock_s if raw.cpu_s is not None and raw.clock_s is not None else None
-        if raw.output_over:  # before the timeout its end looks like: the cap ended the run
+        if raw.violation:  # the fork-server ended it: whatever it answered, it broke the protocol
+            status = "blocked"
+            diagnostics = blocked = f"broke the fork-server's clock protocol: {raw.violation}"
+        elif raw.output_over:  # before the timeout its end looks like: the cap ended the run
             status = "blocked"
             diagnostics = blocked = (f"wrote more than {self.config.max_output_bytes:,} bytes to stdout/stderr "
                                      "(the sandbox's output cap); the host stopped reading and ended it")
@@ -310,7 +313,7 @@ class SandboxPool:
             # The telemetry hears of a forbidden action whatever the answer: a thread may make
             # the call after the answer is sent (the answer stands; the attempt is counted).
             exit_kind, exit_text = telemetry.describe_exit(raw.exit_status)
-            blocked = exit_text if exit_kind == "blocked" else blocked
+            blocked = exit_text if exit_kind == "blocked" and blocked is None else blocked
         if raw.handler_errors:
             diagnostics += " | host handler errors: " + "; ".join(raw.handler_errors[:5])
         return Outcome(

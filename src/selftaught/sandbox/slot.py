@@ -27,6 +27,12 @@ from selftaught.sandbox.conversation import Conversation, RawRun, WallLimits
 LAUNCH_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}  # bwrap replaces it; see SandboxPool
 
 
+# Under memory pressure the kernel's OOM killer must choose a sandbox, never the engine or the
+# host: the shell raises its own oom_score_adj to the maximum (raising needs no privilege), then
+# becomes bwrap, and every process of the sandbox inherits it.
+OOM_FIRST = ["/bin/sh", "-c", 'echo 1000 > /proc/self/oom_score_adj; exec "$@"', "selftaught-sandbox"]
+
+
 class Slot:
     """One bwrap instance running one fork-server, with its own uid. Not thread-safe:
     the pool hands a slot to one caller at a time."""
@@ -56,8 +62,8 @@ class Slot:
             os.makedirs(settings["scratch"], mode=0o700, exist_ok=True)
         # -I without its -E: the one PYTHON* variable set, PYTHONHASHSEED, must apply, so that
         # str hashes (set and dict order) do not change when a fork-server is replaced
-        argv = launch["prefix"] + [config.python, "-P", "-s", "-S", "-B", "-c", launch["boot"],
-                                   json.dumps(settings)]
+        argv = OOM_FIRST + launch["prefix"] + [config.python, "-P", "-s", "-S", "-B", "-c", launch["boot"],
+                                               json.dumps(settings)]
         self.errors = tempfile.TemporaryFile()
         as_user = {}
         if os.geteuid() == 0 and not config.unsafe:
