@@ -183,3 +183,12 @@ def test_an_improver_that_returns_with_requests_pending_keeps_its_answer(pools):
                           ImproverLimits(time_limit_s=60))
     assert (result.status, result.solution) == ("ok", "the answer"), result.diagnostics
     assert backend.stopped.wait(10)  # the requests it left behind were cancelled
+
+
+def test_a_returned_program_over_the_size_cap_is_neither_scored_nor_journalled(pools):
+    improver = "def improve_algorithm(initial_solution, utility, language_model):\n    return 'x = 1\\n' * 200_000\n"
+    utility = BudgetedUtility(lambda s: 0.0, "score", budget=1)
+    result = run_improver(pools.improvers, improver, "x = 1\n", utility, client(CountingBackend()),
+                          ImproverLimits(time_limit_s=60))
+    assert (result.status, result.solution) == ("bad_output", None)
+    assert "1,200,000 bytes" in result.diagnostics and "262,144" in result.diagnostics

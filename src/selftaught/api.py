@@ -133,6 +133,9 @@ def self_improve(tasks: Sequence[str] = ("lpn",), seed_improver: str | Path | No
     if resume is None:
         run.save_program(first)
     else:
+        if "seed_improver" not in run.settings:
+            raise ConfigError(f"{run.path} was made by a selftaught that did not record its seed improver",
+                              "start a new run; this one can still be read by `selftaught show` and the report")
         first = run.load_program(run.settings["seed_improver"])
         if iterations is not None:
             config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))

@@ -17,6 +17,9 @@ from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
 from selftaught.tasks.task import Task
 
 
+DIAGNOSTICS_KEPT = 500  # bytes of an instance's diagnostics an evaluation journals (work.py's cap)
+
+
 @dataclass(frozen=True)
 class InstanceResult:
     index: int
@@ -84,7 +87,7 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
                 status, diagnostics = "scorer_error", f"the task's scorer raised {type(exc).__name__}: {exc}"
         return InstanceResult(
             index=index, seed=seeds[index], status=status, score=score,
-            wall_time_s=round(outcome.wall_time_s, 6), diagnostics=diagnostics[:2000],
+            wall_time_s=round(outcome.wall_time_s, 6), diagnostics=diagnostics[:DIAGNOSTICS_KEPT],
             static_flags=tuple(outcome.telemetry.static_flags), blocked=outcome.telemetry.blocked,
             cpu_time_s=round(outcome.cpu_time_s, 6), rng_seed=rng, measurements=measurements,
         ), outcome.unsafe

@@ -82,6 +82,10 @@ def lm_handler(lm: LanguageModelClient) -> Callable[[str, dict], Any]:
     return handle
 
 
+# What one improver run may add to the run's journal: its own event (the returned program, at
+# most SandboxConfig.max_program_bytes = 256 KiB, diagnostics 4 KB, 64 runtime events) and one
+# evaluation per program it scored (utility budget x instances x utility.DIAGNOSTICS_KEPT bytes
+# of diagnostics each): under 0.9 MiB for the paper's budget of 25 on a 50-instance task.
 # Failures of the machinery, not of the improver: they must stop the run, not score 0.
 # A RequestError (the endpoint refused the improver's own request, e.g. a prompt longer than
 # the context window) is not one: the improver sees it as an exception, and the run goes on.
@@ -116,9 +120,17 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
     utility.cancel()  # ...and so does scoring it left running: the next evaluation's slots are free
     if failures:
         raise failures[0]
+    status, solution, diagnostics = outcome.status, outcome.value if outcome.ok else None, outcome.diagnostics
+    size = len(solution.encode("utf-8", "surrogatepass")) if isinstance(solution, str) else 0
+    if size > pool.config.max_program_bytes:
+        # It could not be scored (the sandbox refuses such text unread), and the journal keeps
+        # what a run returns: past the cap, neither holds it (the journal cap above).
+        status, solution = "bad_output", None
+        diagnostics = (f"the improver returned a program of {size:,} bytes; a program may have at most "
+                       f"{pool.config.max_program_bytes:,}")
     return ImprovementResult(
-        status=outcome.status, solution=outcome.value if outcome.ok else None,
-        diagnostics=outcome.diagnostics[:4000], lm_calls=lm.budget.calls_used,
+        status=status, solution=solution,
+        diagnostics=diagnostics[:4000], lm_calls=lm.budget.calls_used,
         utility_calls=utility.calls, wall_time_s=time.perf_counter() - started,
         static_flags=tuple(outcome.telemetry.static_flags),
         runtime_events=tuple(outcome.telemetry.runtime_events), blocked=outcome.telemetry.blocked,
