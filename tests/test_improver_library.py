@@ -175,3 +175,25 @@ def test_a_name_that_is_not_in_the_library_names_the_fix():
         library_improver("beem")
     assert "selftaught improvers" in error.value.fix
 
+
+
+@pytest.mark.parametrize("edit", ["CALLS = 10", "SAMPLES_PER_CALL = 10", "TEMPERATURE = 9.0", "CALLS = 0"])
+def test_an_overshooting_knob_uses_the_budget_instead_of_failing(pools, edit):
+    name, value = edit.split(" = ")
+    source = library_improver("knobs")
+    edited = "\n".join(f"{name} = {value}" if line.startswith(f"{name} = ") else line for line in source.splitlines())
+    assert edited != source
+    backend = Scripted()
+    utility = BudgetedUtility(lambda s: 0.1, "def utility(source): ...", budget=6)
+    lm = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None), Budget(2, 3), 64)
+    result = run_improver(pools.improvers, edited, INITIAL, utility, lm, ImproverLimits(Budget(2, 3), 6, 60))
+    assert result.status == "ok", result.diagnostics
+    assert result.lm_calls <= 2 and result.utility_calls <= 6 and all(n <= 3 for _, n in backend.batches)
+
+
+def test_knobs_at_its_defaults_sends_the_papers_request(pools):
+    """So under common random numbers it sees the paper seed's (and keep_best's) samples."""
+    paper, knobs = Scripted(), Scripted()
+    run(pools, "paper", {"*": 0.1}, paper)
+    run(pools, "knobs", {"*": 0.1}, knobs)
+    assert knobs.batches == paper.batches and knobs.temperatures == paper.temperatures
