@@ -162,7 +162,7 @@ def test_budget_keys_in_the_lm_table_are_refused_for_runs(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[lm]\nmax_calls = 100\n")
     assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
-                       "[lm] max_calls is a run setting for this command", "[run] table as lm_calls")
+                       "lm.max_calls is not a language-model setting", "lm_calls in the [run] table")
     config.write_text("[run]\nmax_tokens = 100\n")
     assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
                        "run.max_tokens is a language-model setting", "[lm] table")

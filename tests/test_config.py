@@ -21,12 +21,12 @@ def test_each_value_is_stored_once():
     assert "budget" not in record["lm"] and record["run"]["lm_calls"] == 2
 
 
-def test_the_served_budget_is_derived_from_the_run():
+def test_the_session_budget_is_derived_from_the_run():
     small = Config(LMConfig(), PRESETS["small"])  # 2 workers x 3 responses, 6 candidates
-    assert small.served_lm().budget == Budget(2, 6)
+    assert small.session_budget() == Budget(2, 6)
     wide = Config(LMConfig(), dataclasses.replace(PRESETS["small"], workers=4, improver_slots=5))
-    assert wide.served_lm().budget == Budget(2, 12)
-    assert Config(LMConfig(), PRESETS["paper"]).served_lm().budget == Budget(4, 6)
+    assert wide.session_budget() == Budget(2, 12)
+    assert Config(LMConfig(), PRESETS["paper"]).session_budget() == Budget(4, 6)
 
 
 def test_a_record_rebuilds_the_same_config():
@@ -42,7 +42,7 @@ def test_older_records_still_load():
            "unsafe_no_sandbox": False}
     config = Config.from_record(old)
     assert config.lm.max_tokens == 768 and config.run == PRESETS["small"]
-    assert config.served_lm().budget == Budget(2, 6)  # the run's, not the recorded copy
+    assert config.session_budget() == Budget(2, 6)  # the run's, not the recorded copy
 
 
 def test_moved_changes_where_a_run_goes_and_nothing_else():
@@ -61,7 +61,7 @@ def test_load_layers_preset_toml_and_flags(tmp_path):
 
 
 @pytest.mark.parametrize("text, problem, fix", [
-    ("[lm]\nmax_calls = 3\n", "[lm] max_calls is a run setting for this command", "[run] table as lm_calls"),
+    ("[lm]\nmax_calls = 3\n", "lm.max_calls is not a language-model setting", "lm_calls in the [run] table"),
     ("[run]\nmax_tokens = 3\n", "run.max_tokens is a language-model setting", "[lm] table"),
     ("[lm]\ntimeout_s = true\n", "lm.timeout_s = True is not a float", "give timeout_s a float"),
     ("[run]\nn_tests = true\n", "run.n_tests = True is not a int", "give n_tests a int"),

@@ -18,15 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from selftaught.errors import ConfigError
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
 from selftaught.settings import RunSettings, resolve
-from selftaught.tomlconfig import read_table
-
-# [lm] keys that the run's settings own in a STOP command.
-RUN_OWNED_LM_KEYS = {"max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
-
 
 @dataclass(frozen=True)
 class Config:
@@ -34,12 +28,12 @@ class Config:
     run: RunSettings
     unsafe: bool = False
 
-    def served_lm(self) -> LMConfig:
-        """The LM config a session opens: lm_calls calls per improver run, and a server slot per
-        response that can be asked for at once (every worker's call, or the
-        improver-of-improvers' candidates)."""
+    def session_budget(self) -> Budget:
+        """The budget a session's LM client opens with: lm_calls calls per improver run, and a
+        server slot per response that can be asked for at once (every worker's call, or the
+        improver-of-improvers' candidates). Derived, never stored."""
         at_once = max(self.run.lm_responses * self.run.workers, self.run.meta_responses)
-        return dataclasses.replace(self.lm, budget=Budget(self.run.lm_calls, at_once))
+        return Budget(self.run.lm_calls, at_once)
 
     def moved(self, executor: str, ray_address: str) -> "Config":
         """The same run on another executor: where a run goes may change on resume, what it
@@ -48,7 +42,7 @@ class Config:
 
     def record(self, **extra: object) -> dict:
         """What config.json keeps (no secrets: only the name of the key's variable)."""
-        lm = {f.name: getattr(self.lm, f.name) for f in dataclasses.fields(self.lm) if f.name != "budget"}
+        lm = {f.name: getattr(self.lm, f.name) for f in dataclasses.fields(self.lm)}
         lm["cache"] = self.lm.cache.value
         return {"run": dataclasses.asdict(self.run), "lm": lm, "unsafe_no_sandbox": self.unsafe, **extra}
 
@@ -63,11 +57,6 @@ def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any]
          run_flags: Mapping[str, Any] | None = None, unsafe: bool = False) -> Config:
     """A STOP command's config: the preset, then the [lm] and [run] tables of `toml_path`, then
     OPENAI_* environment variables (lm), then flags (None: not given)."""
-    if toml_path is not None:
-        clash = sorted(set(read_table(toml_path, "lm")) & set(RUN_OWNED_LM_KEYS))
-        if clash:
-            raise ConfigError(f"{toml_path}: [lm] {clash[0]} is a run setting for this command",
-                              f"move it to the [run] table as {RUN_OWNED_LM_KEYS[clash[0]]}")
     run = resolve(preset, toml_path, **(run_flags or {}))
     if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
         run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))

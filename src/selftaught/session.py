@@ -42,7 +42,7 @@ def open_session(run: RunDir, config: Config, progress: Progress | None = None) 
     executor = make_executor(settings.workers, settings.executor, settings.ray_address)
     try:
         with open_pools(settings.improver_slots, settings.program_slots, config.unsafe) as pools, \
-                open_language_model(config.served_lm(), usage_log=run.usage_log, progress=progress) as lm:
+                open_language_model(config.lm, config.session_budget(), run.usage_log, progress) as lm:
             served = getattr(lm.backend, "served", None)
             if served is not None:  # which llama.cpp build served, and why (a fallback on this CPU)
                 run.journal.record("engine", **served.to_json())

@@ -10,19 +10,18 @@ from selftaught.lm.config import LMConfig, from_sources
 def test_defaults_are_the_papers_settings():
     cfg = LMConfig()
     assert (cfg.backend, cfg.max_tokens, cfg.temperature) == ("local", 1024, 0.7)
-    assert (cfg.budget.max_calls, cfg.budget.max_responses_per_call) == (4, 6)
+    assert not hasattr(cfg, "budget")  # the LM budget is a run's (Config.session_budget), not the LM layer's
     assert cfg.model_name == "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
 
 def test_toml_then_environment_then_flags(tmp_path, monkeypatch):
     toml = tmp_path / "lm.toml"
-    toml.write_text('[lm]\nbackend = "openai"\nmodel = "from-toml"\nmax_calls = 2\ncache = "off"\n'
+    toml.write_text('[lm]\nbackend = "openai"\nmodel = "from-toml"\ncache = "off"\n'
                     'base_url = "http://toml/v1"\n')
     monkeypatch.setenv("OPENAI_BASE_URL", "http://env/v1")
     cfg = from_sources(toml, model="from-flag", max_tokens=None)
     assert cfg.model == "from-flag"
     assert cfg.base_url == "http://env/v1"
-    assert cfg.budget.max_calls == 2 and cfg.budget.max_responses_per_call == 6
     assert cfg.cache is CacheMode.OFF and cfg.max_tokens == 1024
 
 
@@ -33,8 +32,8 @@ def test_toml_then_environment_then_flags(tmp_path, monkeypatch):
         ({"max_tokens": 10**6}, "out of range", "--max-tokens"),
         ({"temperature": 3.0}, "temperature 3.0 is out of range", "between 0 and 2"),
         ({"temperature": -1}, "out of range", "temperature"),
-        ({"max_calls": 0}, "allows no calls", "--max-calls"),
-        ({"max_responses_per_call": 0}, "allows no responses", "--max-responses"),
+        ({"max_calls": 2}, "lm.max_calls is not a language-model setting", "lm_calls in the [run] table"),
+        ({"max_responses_per_call": 2}, "not a language-model setting", "lm_responses in the [run] table"),
         ({"backend": "gpt"}, "unknown backend 'gpt'", "local, openai, replay"),
         ({"backend": "openai"}, "needs a model name", "--model"),
         ({"cache": "maybe"}, "unknown cache mode", "readwrite"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from selftaught.textsafe import clean, terminal
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from selftaught.cli.options import byte_progress, console, lm_options
+from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig
 
 
@@ -53,9 +53,10 @@ def prompt(
     expertise: Annotated[str, typer.Option(help="The system role.")] = "You are an expert Python programmer.",
     n: Annotated[int, typer.Option("-n", help="Number of responses (one call, sent concurrently).")] = 1,
     max_calls: Annotated[Optional[int], typer.Option(
-        "--max-calls", help="LM call budget [default: 4].", rich_help_panel="Budget")] = None,
+        "--max-calls", help=f"LM call budget [default: {Budget().max_calls}].", rich_help_panel="Budget")] = None,
     max_responses: Annotated[Optional[int], typer.Option(
-        "--max-responses", help="Most responses per call [default: 6].", rich_help_panel="Budget")] = None,
+        "--max-responses", help=f"Most responses per call [default: {Budget().max_responses_per_call}].",
+        rich_help_panel="Budget")] = None,
     usage_log: Annotated[Optional[Path], typer.Option(
         "--usage-log", help="Append one JSON line of accounting per call to this file.")] = None,
     code: Annotated[bool, typer.Option("--code", help="Print only the largest code block of each response.")] = False,
@@ -74,14 +75,12 @@ def prompt(
     from rich.panel import Panel
     from rich.syntax import Syntax
 
-    from selftaught.lm import Budget, extract_code, open_language_model
+    from selftaught.lm import extract_code, open_language_model
 
-    if max_calls is not None or max_responses is not None:
-        lm = dataclasses.replace(lm, budget=Budget(
-            lm.budget.max_calls if max_calls is None else max_calls,
-            lm.budget.max_responses_per_call if max_responses is None else max_responses))
+    budget = Budget(**{k: v for k, v in (("max_calls", max_calls), ("max_responses_per_call", max_responses))
+                       if v is not None})
     with byte_progress("assembling model") as progress, \
-            open_language_model(lm, usage_log=usage_log, progress=progress) as client:
+            open_language_model(lm, budget, usage_log=usage_log, progress=progress) as client:
         with console.status(f"asking {lm.model_name} for {n} response(s)"):
             result = client.call("prompt", expertise, [message] * n, None)
     out = Console()

@@ -22,8 +22,9 @@ __all__ = [
 ]
 
 
-def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
-    """Start (local) or connect (openai) the configured backend. The caller closes it."""
+def make_backend(config: LMConfig, slots: int = 6, progress: Progress | None = None) -> Backend:
+    """Start (local, with `slots` parallel sequences) or connect (openai) the configured
+    backend. The caller closes it."""
     if config.backend == "replay":
         from selftaught.lm.backends.replay import ReplayBackend
 
@@ -50,7 +51,7 @@ def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
         draft = ensure_model(QWEN_CODER_0_5B_DRAFT, progress=progress)
     return LocalBackend(
         ServerConfig(
-            model_path=model_path, slots=config.budget.max_responses_per_call,
+            model_path=model_path, slots=slots,
             ctx_per_slot=config.ctx_per_slot, threads=config.threads, port=config.port,
             alias=config.model_name, startup_timeout_s=config.startup_timeout_s,
             speculative=config.speculative, draft_model_path=draft,
@@ -62,16 +63,17 @@ def make_backend(config: LMConfig, progress: Progress | None = None) -> Backend:
 
 @contextmanager
 def open_language_model(
-    config: LMConfig, usage_log: Path | None = None, progress: Progress | None = None
+    config: LMConfig, budget: Budget = Budget(), usage_log: Path | None = None, progress: Progress | None = None
 ) -> Iterator[LanguageModelClient]:
-    """A ready client; the backend (and a local server) is stopped on exit, Ctrl-C included."""
+    """A ready client with `budget` (a local server gets one slot per response it may be asked
+    for at once); the backend (and a local server) is stopped on exit, Ctrl-C included."""
     cache_mode = CacheMode.REPLAY if config.backend == "replay" else config.cache
     cache = ResponseCache(
         None if cache_mode is CacheMode.OFF else config.resolved_cache_path, cache_mode
     )
-    backend = make_backend(config, progress)
+    backend = make_backend(config, budget.max_responses_per_call, progress)
     client = LanguageModelClient(
-        backend, cache, UsageLog(usage_log), config.budget, config.max_tokens, config.temperature
+        backend, cache, UsageLog(usage_log), budget, config.max_tokens, config.temperature
     )
     try:
         yield client

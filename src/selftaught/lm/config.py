@@ -6,13 +6,12 @@ import dataclasses
 import os
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from selftaught.errors import ConfigError
 from selftaught.fields import described
-from selftaught.lm.budget import Budget
 from selftaught.lm.cache import CacheMode
 from selftaught.lm.client import check_temperature
 from selftaught.lm.local import engines
@@ -42,7 +41,6 @@ class LMConfig:
                                         show_default=False)
     max_tokens: int = described("Completion tokens per response (the paper's limit).", 1024)
     temperature: float = described("Default sampling temperature, 0-2.", 0.7)
-    budget: Budget = field(default_factory=Budget, metadata={"cli": False})  # a run's: Config.served_lm
     cache: CacheMode = described("Response cache: off, readwrite or replay.", CacheMode.READWRITE)
     cache_path: Path | None = described("SQLite file of the response cache [default: <user cache>/"
                                         "responses.sqlite].", None, show_default=False)
@@ -121,7 +119,9 @@ class LMConfig:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(LMConfig)}
 _TYPES = typing.get_type_hints(LMConfig)
-_BUDGET_KEYS = {"max_calls", "max_responses_per_call"}
+# The LM budget is not an [lm] setting: a STOP run's is its [run] lm_calls x lm_responses
+# (Config.session_budget), `selftaught prompt` takes --max-calls and --max-responses.
+_BUDGET_KEYS = {"max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
 _PATHS = {"model_path", "cache_path", "draft_model_path", "llama_server"}
 
 
@@ -140,23 +140,21 @@ def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
 def from_record(record: Mapping[str, Any]) -> LMConfig:
     """Exactly the config a run recorded in its config.json: no TOML file, no environment
     variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples).
-    A recorded budget is ignored: a run's LM budget belongs to its run settings."""
+    A budget recorded by older versions is ignored: a run's LM budget is its run settings'."""
     values = {k: v for k, v in record.items() if k != "budget" and v is not None}
     return _build(values, source="the run's config.json")
 
 
 def _build(values: Mapping[str, Any], source: str) -> LMConfig:
     kwargs: dict[str, Any] = {}
-    budget: dict[str, int] = {}
     for key, value in values.items():
         if key in _BUDGET_KEYS:
-            budget[key] = typed(source, f"lm.{key}", value, int)
-        elif key in _FIELDS and key != "budget":
-            kwargs[key] = _coerce(key, value, source)
-        else:
-            raise unknown_key(source, "lm", key, (set(_FIELDS) - {"budget"}) | _BUDGET_KEYS)
-    if budget:
-        kwargs["budget"] = Budget(**budget)
+            raise ConfigError(f"{source}: lm.{key} is not a language-model setting: the LM budget is a run's",
+                              f"set {_BUDGET_KEYS[key]} in the [run] table (`selftaught prompt` takes "
+                              "--max-calls and --max-responses)")
+        if key not in _FIELDS:
+            raise unknown_key(source, "lm", key, set(_FIELDS))
+        kwargs[key] = _coerce(key, value, source)
     return LMConfig(**kwargs)
 
 
