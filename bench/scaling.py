@@ -119,9 +119,9 @@ def live(args, tmp: Path) -> tuple[dict[str, list[float]], float]:
 
     # max_tokens lives in the LM config: short samples keep the rounds affordable on 2 cores.
     settings = dataclasses.replace(SETTINGS, n_tests=2, lm_responses=3, utility_budget=3)
-    config = LMConfig(backend="local", max_tokens=128, budget=Budget(100, 6), cache=CacheMode.OFF)
+    config = LMConfig(backend="local", max_tokens=128, cache=CacheMode.OFF)
     times: dict[str, list[float]] = {}
-    with open_pools(improver_slots=3, program_slots=2) as pools, open_language_model(config) as lm:
+    with open_pools(improver_slots=3, program_slots=2) as pools, open_language_model(config, Budget(100, 6)) as lm:
         for r in range(args.rounds):
             for name, executor in (("serial, live LM", SerialExecutor()), ("local2, live LM", LocalExecutor(2))):
                 run = RunDir.create(tmp / f"live-{name[:6]}-{r}", "self-improve", {})
