@@ -540,3 +540,84 @@ def test_the_oom_killer_chooses_a_sandbox_first(pool, healthy):
     thp = call(pool, "import ctypes\ndef f():\n    return ctypes.CDLL(None).prctl(42, 0, 0, 0, 0)\n")
     assert (thp.status, thp.value) == ("ok", 1)  # PR_GET_THP_DISABLE: no huge pages to pin
     healthy(pool)
+
+
+def _mem_available_mib() -> float:
+    from pathlib import Path
+
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no MemAvailable in /proc/meminfo")
+
+
+# The round-3 ways to hold memory the address-space limit does not count, as programs that keep
+# trying until their time runs out: the host's available memory must not fall by more than the
+# stated bound (the program's 256 MiB limit plus the ~30 MiB of kernel buffers), whatever they do.
+HOLD_MEMORY = {
+    "vmsplice one page per huge page": """import ctypes, mmap, os
+def f():
+    libc = ctypes.CDLL(None, use_errno=True)
+    held = []
+    while True:
+        r, w = os.pipe()
+        page = mmap.mmap(-1, 2 << 20)
+        iov = (ctypes.c_void_p * 2)(ctypes.addressof(ctypes.c_char.from_buffer(page)), 4096)
+        libc.syscall(278, w, ctypes.byref(iov), 1, 0)
+        os.close(r)
+        held.append((w, page))
+""",
+    "data queued on connections nobody accepts": """import socket
+def f():
+    held = []
+    while True:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(f'\\0hold{len(held)}')
+        server.listen(64)
+        client = socket.socket(socket.AF_UNIX)
+        client.connect(f'\\0hold{len(held)}')
+        client.setblocking(False)
+        try:
+            while True:
+                client.send(b'x' * 65536)
+        except BlockingIOError:
+            pass
+        held.append((server, client))
+""",
+    "pipes filled to their default size": """import os
+def f():
+    held = []
+    while True:
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        try:
+            while True:
+                os.write(w, b'x' * 65536)
+        except BlockingIOError:
+            pass
+        held.append((r, w))
+""",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOLD_MEMORY))
+def test_host_memory_stays_within_the_bound_whatever_the_program_holds(pool, healthy, attack):
+    before = _mem_available_mib()
+    lowest = [before]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            lowest[0] = min(lowest[0], _mem_available_mib())
+            stop.wait(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        outcome = call(pool, HOLD_MEMORY[attack], time_limit_s=3.0, memory_limit_mb=256)
+    finally:
+        stop.set()
+        watcher.join()
+    assert outcome.status in ("blocked", "crash", "timeout", "memory_error"), outcome
+    assert before - lowest[0] < 256 + 64, (attack, before, lowest[0])  # MiB: the limit plus kernel buffers and noise
+    healthy(pool)
