@@ -149,6 +149,8 @@ class LlamaServer:
             try:
                 self._start(launch)
             except EngineCrash as crash:
+                if self.log_path is not None:  # the crash is recorded; the next launch has its own log
+                    self.log_path.unlink(missing_ok=True)
                 engines.remember(launch, str(crash), c.llama_server)
                 crashed.append(f"{launch.label}: {crash}")
                 failures.append(crashed[-1])
