@@ -160,7 +160,7 @@ def test_scoring_an_improver_left_running_stops_when_it_returns(pools, tmp_path,
     returned = time.perf_counter()
     time.sleep(4)  # ample for the rest of the slow evaluation (5 instances x 3 measurements)
     assert result.status == "ok" and starts  # it did start scoring
-    assert [t for t in starts if t > returned + 0.2] == []  # ...and started nothing after the return
+    assert [t for t in starts if t > returned + 0.5] == []  # ...and started nothing after the return
     fast = "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
     assert memo.evaluation(task, fast, "val", pools.programs).score > 0.9
     assert [e["key"] for e in memo.journal.events("evaluation")] == [f"fibonacci/val/{program_id(fast)}"]
