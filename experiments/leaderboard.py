@@ -121,33 +121,28 @@ def run_stage(stage: int, data_dir: Path) -> None:
 
 
 def report(data_dir: Path) -> str:
+    """The leaderboard table RESULTS.md shows (selftaught.analysis.leaderboard, which the HTML
+    report uses too), from the last stage that has started."""
+    from selftaught.analysis.leaderboard import standings
+    from selftaught.analysis.rundata import load_run
+
     runs = data_dir / "runs"
     final = stage_run(runs, 2) or stage_run(runs, 1)
     if final is None:
         raise SystemExit(f"no leaderboard run under {runs}")
-    data = cells(final)
-    seed = {row["task"]: row["seed_program"] for row in json.loads((final / "transfer.json").read_text())} \
-        if (final / "transfer.json").exists() else {}
-    tasks = sorted({c.task for c in data})
-    lines = [f"Run `{final.name}` ({len({c.index for c in data})} runs per cell).", "",
-             "| improver | pooled: improver − paper, test, mean [95% CI] | "
-             + " | ".join(tasks) + " | never worse than u(s) | crashed | completion tokens / run | wall s / run |",
-             "|---" * (6 + len(tasks)) + "|"]
-    names = ["paper"] + sorted({c.improver for c in data} - {"paper"},
-                               key=lambda a: -interval(paired(data, a), 0.95)[0])
-    for name in names:
-        mine = [c for c in data if c.improver == name]
-        if not mine:
-            continue
-        m, lo, hi = interval(paired(data, name), 0.95)
-        pooled = "reference" if name == "paper" else f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"
-        per_task = ["-" if name == "paper" else f"{interval(paired(data, name, {t}), 0.95)[0]:+.3f}" for t in tasks]
-        never_worse = sum(c.test >= seed.get(c.task, 0.0) - 1e-9 for c in mine)
-        crashed = sum(c.status != "ok" for c in mine)
-        lines.append(f"| {name} | {pooled} | " + " | ".join(per_task)
-                     + f" | {never_worse}/{len(mine)} | {crashed}/{len(mine)} | "
-                     f"{statistics.fmean(c.completion_tokens for c in mine):.0f} | "
-                     f"{statistics.fmean(c.wall_time_s for c in mine):.0f} |")
+    board = standings(load_run(final))
+    tasks = sorted({t for s in board for t in s.per_task})
+    lines = [f"Run `{final.name}`.", "",
+             "| improver | runs | improver − paper, test, pooled: mean [95% CI] | " + " | ".join(tasks)
+             + " | never worse than u(s) | crashed | completion tokens / run | wall s / run |",
+             "|---" * (7 + len(tasks)) + "|"]
+    for s in board:
+        pooled = "reference" if s.versus_reference is None else \
+            f"{s.versus_reference.mean:+.3f} [{s.versus_reference.lo:+.3f}, {s.versus_reference.hi:+.3f}]"
+        cells = [f"{s.per_task[t].mean:+.3f}" if t in s.per_task else "-" for t in tasks]
+        lines.append(f"| {s.label} | {s.runs} | {pooled} | " + " | ".join(cells)
+                     + f" | {s.never_worse.k}/{s.never_worse.n} | {s.crashed.k}/{s.crashed.n} | "
+                     f"{s.completion_tokens:.0f} | {s.wall_time_s:.0f} |")
     return "\n".join(lines)
 
 

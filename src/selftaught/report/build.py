@@ -14,6 +14,7 @@ from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, 
 from selftaught.analysis.stats import Rate
 from selftaught.stats import Interval
 from selftaught.analysis.strategies import frequency
+from selftaught.analysis.leaderboard import standings
 from selftaught.report import plots
 from selftaught.report.page import CSS, TEMPLATE
 from selftaught.report.text import clean, highlight, highlight_css
@@ -75,6 +76,7 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
                 settings=_settings_line(a), unsafe=run.unsafe, steps=list(a.steps), transfer=list(a.transfer),
                 improve=a.improve, final=a.final, improvers=list(a.improvers), lineage=a.lineage, best=set(), best_code=[],
                 meta_plot=None, candidate_plot=None, transfer_plot=None, transfer_labels=[], improve_plot=None,
+                leaderboard=[], leaderboard_plot=None,
                 usage_plot=None)
     if a.steps:
         seeds = [(f"{task} (val)", val) for task, (val, _) in a.seed_scores.items() if val is not None]
@@ -92,6 +94,9 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
     elif a.transfer:
         view["transfer_labels"] = list(dict.fromkeys(k for row in a.transfer for k in row.cells))
         view["transfer_plot"] = plots.transfer(list(a.transfer))
+        board = standings(a.run)
+        if len(board) >= 3:  # a leaderboard: each improver paired against the first
+            view["leaderboard"], view["leaderboard_plot"] = board, plots.leaderboard(board)
         usage = [(row.task, row.usage, 0.0) for row in a.transfer]
         usage = _with_walls(a, usage)
         unit = "task"

@@ -161,6 +161,17 @@ comparison existed, final runs set to 0, or I_T = I_0): read û test in the tabl
 {% if row.versus.get(k) %}<br><span class="muted">vs {{ r.transfer_labels[0] }}: {{ signed(row.versus[k]) }}</span>{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table>{% endif %}
 
+{% if r.leaderboard %}
+<h3>Leaderboard: each improver against {{ r.leaderboard[0].label }}, paired on the same runs (test split)</h3>
+<img class="plot" alt="leaderboard of {{ r.name }}" src="{{ r.leaderboard_plot }}">
+<table><tr><th>improver</th><th>runs</th><th>minus {{ r.leaderboard[0].label }}, pooled [95% CI]</th>
+<th>never below u(s)</th><th>crashed</th><th>completion tokens / run</th><th>wall s / run</th></tr>
+{% for s in r.leaderboard %}<tr><td>{{ s.label }}</td><td class="num">{{ s.runs }}</td>
+<td class="num">{% if s.versus_reference %}{{ signed(s.versus_reference) }}{% else %}reference{% endif %}</td>
+<td class="num">{{ s.never_worse.k }}/{{ s.never_worse.n }}</td><td class="num">{{ s.crashed.k }}/{{ s.crashed.n }}</td>
+<td class="num">{{ "%.0f"|format(s.completion_tokens) }}</td><td class="num">{{ "%.0f"|format(s.wall_time_s) }}</td></tr>{% endfor %}
+</table>{% endif %}
+
 {% if r.improve %}
 <h3>Improvement of {{ r.improve.task }}</h3>
 <img class="plot" alt="before and after" src="{{ r.improve_plot }}">

@@ -8,6 +8,7 @@ import io
 from typing import Sequence
 
 from selftaught.analysis.history import Step, TransferRow, Usage
+from selftaught.analysis.leaderboard import Standing
 from selftaught.stats import Interval
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -148,6 +149,24 @@ def transfer(rows: Sequence[TransferRow]) -> str:
     ax.set_ylim(0, 1.05)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, ncol=min(groups, 5), loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    return to_data_uri(fig)
+
+
+def leaderboard(board: Sequence[Standing]) -> str:
+    """Each improver's pooled paired difference against the reference (the first), with its
+    95% interval: right of 0 is better than the reference on the same runs."""
+    rest = [s for s in board[1:] if s.versus_reference is not None]
+    fig = _figure(7.5, max(1.6, 0.45 * len(rest) + 0.8))
+    ax = fig.add_subplot()
+    ys = list(range(len(rest)))[::-1]
+    means = [s.versus_reference.mean for s in rest]
+    errors = [[max(0.0, s.versus_reference.mean - s.versus_reference.lo) for s in rest],
+              [max(0.0, s.versus_reference.hi - s.versus_reference.mean) for s in rest]]
+    ax.errorbar(means, ys, xerr=errors, fmt="o", capsize=3, color=COLORS[0])
+    ax.axvline(0.0, color=SEED_COLOR, linewidth=1)
+    ax.set_yticks(ys, [label(s.label) for s in rest], fontsize=8)
+    ax.set_xlabel(f"test score minus {label(board[0].label) if board else 'the reference'}'s, paired (95% CI)")
+    ax.grid(axis="x", alpha=0.3)
     return to_data_uri(fig)
 
 

@@ -1,0 +1,61 @@
+"""The leaderboard of a transfer run: paired differences against the first improver, pooled and
+per task, never-worse and crash rates, tokens and wall time per run."""
+
+from __future__ import annotations
+
+import pytest
+
+from selftaught.analysis.leaderboard import standings
+from selftaught.analysis.rundata import load_run
+
+from .factory import SETTINGS, improver_run, make_run
+
+TESTS = {  # label -> test score of runs (task, index)
+    "paper": {("parity", 0): 0.4, ("parity", 1): 0.5, ("max_cut", 0): 0.6, ("max_cut", 1): 0.6},
+    "keep_best": {("parity", 0): 0.5, ("parity", 1): 0.5, ("max_cut", 0): 0.7, ("max_cut", 1): 0.8},
+    "beam": {("parity", 0): 0.0, ("parity", 1): 0.4, ("max_cut", 0): 0.6, ("max_cut", 1): 0.5},
+}
+SEED = {"parity": 0.5, "max_cut": 0.6}
+
+
+@pytest.fixture
+def run(tmp_path):
+    ids = {label: f"{i:016x}" for i, label in enumerate(TESTS)}
+    events = []
+    for label, scores in TESTS.items():
+        for (task, index), test in scores.items():
+            event = improver_run(1.0, ids[label], index, test, test, task=task,
+                                 status="crash" if test == 0.0 else "ok")
+            events.append({**event, "completion_tokens": 100 * (1 + list(TESTS).index(label))})
+    means = {task: {label: sum(v for (t, _), v in scores.items() if t == task) / 2 for label, scores in TESTS.items()}
+             for task in SEED}
+    events += [{"ts": 2.0, "kind": "transfer_row", "key": task, "seed_program": u, "improvers": means[task]}
+               for task, u in SEED.items()]
+    settings = {**SETTINGS, "improvers": [[label, pid] for label, pid in ids.items()], "tasks": list(SEED)}
+    return load_run(make_run(tmp_path, "20261202-120000-transfer", "transfer", events, settings=settings))
+
+
+def test_the_reference_first_then_the_best_paired_difference(run):
+    board = standings(run)
+    assert [s.label for s in board] == ["paper", "keep_best", "beam"]
+    assert board[0].versus_reference is None and board[0].runs == 4
+    keep_best = board[1]
+    assert keep_best.versus_reference.mean == pytest.approx(0.1)  # (0.1 + 0 + 0.1 + 0.2) / 4
+    assert {t: round(i.mean, 3) for t, i in keep_best.per_task.items()} == {"max_cut": 0.15, "parity": 0.05}
+    assert keep_best.versus_reference.lo < keep_best.versus_reference.mean < keep_best.versus_reference.hi
+
+
+def test_never_worse_crashes_tokens_and_time_per_improver(run):
+    paper, keep_best, beam = standings(run)
+    assert (paper.never_worse.k, keep_best.never_worse.k, beam.never_worse.k) == (3, 4, 1)
+    assert (beam.crashed.k, beam.crashed.n, paper.crashed.k) == (1, 4, 0)
+    assert (paper.completion_tokens, keep_best.completion_tokens, beam.completion_tokens) == (100, 200, 300)
+    assert beam.wall_time_s == 5.0
+
+
+def test_the_report_shows_the_leaderboard_of_a_transfer_with_three_improvers(run, tmp_path):
+    from selftaught.report.build import build_report
+
+    text = build_report([run.path]).html
+    assert "Leaderboard: each improver against paper" in text and "keep_best" in text and "beam" in text
+    assert text.index("keep_best</td>") < text.index("beam</td>")  # ranked by pooled difference
