@@ -19,10 +19,7 @@ import json
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
@@ -37,17 +34,6 @@ LOOKS, ALPHA = 2, 0.05
 MIN_SURVIVORS = 3  # besides `paper`
 
 
-@dataclass(frozen=True)
-class Cell:
-    improver: str  # label
-    task: str
-    index: int
-    status: str
-    test: float
-    completion_tokens: int
-    wall_time_s: float
-
-
 def stage_run(runs: Path, stage: int) -> Path | None:
     """The stage's transfer run directory, if started: the leaderboard's sample seed, and the
     stage's runs per cell."""
@@ -58,44 +44,19 @@ def stage_run(runs: Path, stage: int) -> Path | None:
     return None
 
 
-def cells(run: Path) -> list[Cell]:
-    settings = json.loads((run / "config.json").read_text())["settings"]
-    label = {pid: name for name, pid in settings["improvers"]}
-    out = []
-    for line in (run / "events.jsonl").read_text().splitlines():
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue  # a line cut by kill -9
-        if e.get("kind") == "improver_run" and e.get("improver") in label:
-            out.append(Cell(label[e["improver"]], e["task"], int(e["index"]), e["status"], float(e["test"]),
-                            int(e.get("completion_tokens", 0)), float(e.get("wall_time_s", 0.0))))
-    return out
-
-
-def paired(data: list[Cell], improver: str, tasks=None) -> list[float]:
-    """improver − paper on test, on every (task, index) both ran."""
-    base = {(c.task, c.index): c.test for c in data if c.improver == "paper"}
-    return [c.test - base[(c.task, c.index)] for c in data
-            if c.improver == improver and (c.task, c.index) in base and (tasks is None or c.task in tasks)]
-
-
-def interval(d: list[float], confidence: float) -> tuple[float, float, float]:
-    mean = statistics.fmean(d) if d else 0.0
-    if len(d) < 2:
-        return mean, float("-inf"), float("inf")
-    half = float(stats.t.ppf(1 - (1 - confidence) / 2, len(d) - 1)) * statistics.stdev(d) / len(d) ** 0.5
-    return mean, mean - half, mean + half
-
-
-def survivors(data: list[Cell]) -> list[str]:
+def survivors(run: Path) -> list[str]:
     """Look 1 (pre-registered): drop an improver whose pooled paired difference is clearly
-    behind paper (upper bound of a Bonferroni interval over looks x arms below 0), then keep the
-    better half of the rest by mean paired difference (at least MIN_SURVIVORS)."""
-    arms = sorted({c.improver for c in data} - {"paper"})
-    confidence = 1 - ALPHA / (LOOKS * max(1, len(arms)))
-    alive = [a for a in arms if interval(paired(data, a), confidence)[2] >= 0]
-    alive.sort(key=lambda a: interval(paired(data, a), confidence)[0], reverse=True)
+    behind paper (upper bound of a Bonferroni interval over looks x arms below 0; fewer than 2
+    pairs is never "clearly"), then keep the better half of the rest by mean paired difference
+    (at least MIN_SURVIVORS)."""
+    from selftaught.analysis.leaderboard import differences
+    from selftaught.analysis.rundata import load_run
+    from selftaught.stats import mean_interval
+
+    pairs = {label: list(d.values()) for label, d in differences(load_run(run)).items()}
+    confidence = 1 - ALPHA / (LOOKS * max(1, len(pairs)))
+    alive = [a for a, d in pairs.items() if len(d) < 2 or mean_interval(d, confidence).hi >= 0]
+    alive.sort(key=lambda a: statistics.fmean(pairs[a]) if pairs[a] else 0.0, reverse=True)
     return ["paper"] + alive[:max(MIN_SURVIVORS, (len(alive) + 1) // 2)]
 
 
@@ -109,7 +70,7 @@ def run_stage(stage: int, data_dir: Path) -> None:
         first = stage_run(runs, 1)
         if first is None or not (first / "transfer.json").exists():
             raise SystemExit("stage 1 has not finished: run `leaderboard.py run --stage 1` first")
-        improvers = survivors(cells(first))
+        improvers = survivors(first)
     common = ["--backend", "local", "--cache-path", str(data_dir / "cache.sqlite")]
     if existing is not None:
         cmd = ["--resume", str(existing)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from selftaught.analysis.rundata import RunData, number
 from selftaught.analysis.stats import Rate, wilson
-from selftaught.runs.events import IMPROVER_RUN
+from selftaught.runs.events import IMPROVER_RUN, ImproverRun, improver_runs
 from selftaught.stats import Interval, mean_interval
 
 
@@ -28,36 +28,48 @@ class Standing:
     wall_time_s: float  # mean per run
 
 
+def paired_runs(run: RunData) -> tuple[list[str], dict[str, dict[tuple[str, int], ImproverRun]]]:
+    """(labels in the run's order, the reference first; each label's runs by (task, index))."""
+    labels = run.improver_labels()
+    cells: dict[str, dict[tuple[str, int], ImproverRun]] = {}
+    for r in improver_runs(run.of(IMPROVER_RUN)):
+        if r.improver in labels:
+            cells.setdefault(labels[r.improver], {})[(r.task, r.index)] = r
+    return [label for label in dict.fromkeys(labels.values()) if label in cells], cells
+
+
+def differences(run: RunData) -> dict[str, dict[tuple[str, int], float]]:
+    """Each improver but the reference: its test score minus the reference's, by (task, index)."""
+    order, cells = paired_runs(run)
+    if not order:
+        return {}
+    reference = cells[order[0]]
+    return {label: {k: r.test - reference[k].test for k, r in cells[label].items() if k in reference}
+            for label in order[1:]}
+
+
 def standings(run: RunData) -> list[Standing]:
     """The reference first, then the others by pooled paired difference, best first."""
-    labels = run.improver_labels()
-    seed = {str(e.get("key")): number(e.get("seed_program")) for e in run.of("transfer_row")}
-    cells: dict[str, dict[tuple[str, int], dict]] = {}
-    for e in run.of(IMPROVER_RUN):
-        label = labels.get(str(e.get("improver")))
-        if label is not None:
-            cells.setdefault(label, {})[(str(e.get("task")), int(number(e.get("index"))))] = e
-    order = [label for label in dict.fromkeys(labels.values()) if label in cells]
+    order, cells = paired_runs(run)
     if not order:
         return []
-    reference = cells[order[0]]
+    pairs_of = differences(run)
+    seed = {str(e.get("key")): number(e.get("seed_program")) for e in run.of("transfer_row")}
 
     def standing(label: str) -> Standing:
-        mine = cells[label]
-        pairs = {k: number(e.get("test")) - number(reference[k].get("test")) for k, e in mine.items() if k in reference}
+        pairs = pairs_of.get(label, {})
         by_task: dict[str, list[float]] = {}
         for (task, _), d in sorted(pairs.items()):
             by_task.setdefault(task, []).append(d)
-        events = list(mine.values())
+        runs = list(cells[label].values())
         return Standing(
-            label=label, runs=len(events),
-            versus_reference=None if label == order[0] or not pairs else mean_interval(list(pairs.values())),
-            per_task={} if label == order[0] else {t: mean_interval(d) for t, d in by_task.items()},
-            never_worse=wilson(sum(number(e.get("test")) >= seed.get(str(e.get("task")), 0.0) - 1e-9 for e in events),
-                               len(events)),
-            crashed=wilson(sum(e.get("status") != "ok" for e in events), len(events)),
-            completion_tokens=statistics.fmean(number(e.get("completion_tokens")) for e in events),
-            wall_time_s=statistics.fmean(number(e.get("wall_time_s")) for e in events),
+            label=label, runs=len(runs),
+            versus_reference=mean_interval(list(pairs.values())) if pairs else None,
+            per_task={t: mean_interval(d) for t, d in by_task.items()},
+            never_worse=wilson(sum(r.test >= seed.get(r.task, 0.0) - 1e-9 for r in runs), len(runs)),
+            crashed=wilson(sum(r.status != "ok" for r in runs), len(runs)),
+            completion_tokens=statistics.fmean(r.completion_tokens for r in runs),
+            wall_time_s=statistics.fmean(r.wall_time_s for r in runs),
         )
 
     rest = sorted((standing(label) for label in order[1:]),

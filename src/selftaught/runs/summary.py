@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS, downstream_runs
+from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS, downstream_runs, improver_runs
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def summarize(run: Path) -> RunSummary:
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
         completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
-        improver_statuses=dict(Counter(e["status"] for e in runs)),
+        improver_statuses=dict(Counter(r.status for r in improver_runs(runs))),
         meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == "meta_score"],
         iterations=[e for e in events if e["kind"] == "iteration"],
         flags=dict(flags),
