@@ -40,13 +40,21 @@ class Session:
 def open_session(run: RunDir, config: Config, progress: Progress | None = None) -> Iterator[Session]:
     settings = config.run
     executor = make_executor(settings.workers, settings.executor, settings.ray_address)
+    replicas = None
     try:
+        lm_config = config.lm
+        if settings.lm_replicas:  # engines on the cluster's nodes; this client spreads requests over them
+            replicas = executor.start_replicas(config.lm, config.session_budget().max_responses_per_call,  # type: ignore[attr-defined]
+                                               settings.lm_replicas)
+            lm_config = replicas.lm_config(config.lm)
         with open_pools(settings.improver_slots, settings.program_slots, config.unsafe) as pools, \
-                open_language_model(config.lm, config.session_budget(), run.usage_log, progress) as lm:
+                open_language_model(lm_config, config.session_budget(), run.usage_log, progress) as lm:
             served = getattr(lm.backend, "served", None)
             if served is not None:  # which llama.cpp build served, and why (a fallback on this CPU)
                 run.journal.record("engine", **served.to_json())
             runs_lm = lm.with_fresh_budget(stream=settings.sample_seed)  # every stream of the run nests here
             yield Session(run, settings, pools, runs_lm, ScoreMemo(run.journal, run.instance_secret), executor)
     finally:
+        if replicas is not None:
+            replicas.stop()
         executor.close()

@@ -92,6 +92,9 @@ class RunSettings:
                           "cluster; see --ray-address).", "local")
     ray_address: str = described("ray: the cluster's address, HOST:PORT of `ray start --head` (empty: RAY_ADDRESS, "
                              "or a Ray started on this machine).", "")
+    lm_replicas: str = described("ray: an engine replica on every node ('per-node') or on N nodes; the run's LM "
+                                 "requests spread over them, each with half its node's CPUs (empty: none, the "
+                                 "model is served where the run starts).", "")
     improver_slots: int = described("Sandbox slots for improvers: at least --workers + 1.", 2)
     program_slots: int = described("Sandbox slots for scoring programs (each instance of a split takes one).", 2)
     sample_seed: str = described("Name of the run's LM sample streams in the response cache: two runs with the same "
@@ -116,6 +119,8 @@ class RunSettings:
             raise ConfigError("improver_time_limit_s must be positive", "set --improver-time-limit in seconds")
         if self.executor not in EXECUTORS:
             raise ConfigError(f"executor = {self.executor!r} is not an executor", f"use one of: {', '.join(EXECUTORS)}")
+        if self.lm_replicas and self.executor != "ray":
+            raise ConfigError("--lm-replicas is set but the executor is not ray", "add --executor ray")
         if self.ray_address and self.executor != "ray":
             raise ConfigError("--ray-address is set but the executor is not ray", "add --executor ray")
         if self.workers < 1:

@@ -57,10 +57,10 @@ def test_requests_spread_over_both_endpoints_and_the_usage_log_names_them(server
         t.start()
     for t in threads:
         t.join()
-    assert set(pool.served) == {s.base_url for s in servers} and sum(pool.served.values()) == 4
+    assert set(pool.answered) == {s.base_url for s in servers} and sum(pool.answered.values()) == 4
     usage = [json.loads(line) for line in (tmp_path / "usage.jsonl").read_text().splitlines()]
     assert sorted(u for record in usage for u in record["endpoints"]) == sorted(
-        url for url, n in pool.served.items() for _ in range(n))
+        url for url, n in pool.answered.items() for _ in range(n))
     lm.close()
 
 
@@ -70,7 +70,7 @@ def test_a_request_with_n_goes_to_one_endpoint_whole(servers, tmp_path):
     lm = client(pool, tmp_path)
     lm.batch_prompt("Be creative.", ["Name a color."] * 2, temperature=1.0)
     (record,) = [json.loads(line) for line in (tmp_path / "usage.jsonl").read_text().splitlines()]
-    assert list(record["endpoints"].values()) == [2] and sum(pool.served.values()) == 1
+    assert list(record["endpoints"].values()) == [2] and sum(pool.answered.values()) == 1
     lm.close()
 
 
@@ -93,7 +93,7 @@ def test_a_killed_endpoint_costs_retries_not_results_and_replay_is_the_same(tmp_
             rest = [lm.batch_prompt("Be terse.", [f"Say word {i}."]) for i in range(3)]
         assert all(r and r[0] is not None for r in rest)
         assert f"endpoint {doomed.base_url} failed" in caplog.text and "out of rotation" in caplog.text
-        assert pool.served[survivor.base_url] >= 3
+        assert pool.answered[survivor.base_url] >= 3
         lm.close()
         replayed = client(ReplayBackend(MODEL), tmp_path, CacheMode.REPLAY)
         assert replayed.batch_prompt("Be terse.", ["Say one word."]) == first

