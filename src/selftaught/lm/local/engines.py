@@ -66,7 +66,6 @@ class Served:
     cause. Recorded in the run's journal and shown by `doctor`."""
 
     launch: Launch
-    program: tuple[str, ...]  # the argv prefix that ran
     crashed: tuple[str, ...] = ()  # "native: SIGSEGV at load", ...
     remembered: tuple[str, ...] = ()  # launches skipped because they crashed here before
 

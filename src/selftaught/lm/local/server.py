@@ -158,7 +158,7 @@ class LlamaServer:
                 log.warning("the %s engine crashed (%s); trying the next way to start it", launch.label, crash)
                 continue
             engines.remember(launch, None, c.llama_server)
-            self.served = Served(launch, engines.program(launch.engine, c.llama_server), tuple(crashed), tuple(skipped))
+            self.served = Served(launch, tuple(crashed), tuple(skipped))
             if crashed or skipped:
                 log.warning("the local model is served by %s", self.served.describe())
             return self
