@@ -166,3 +166,46 @@ def test_host_memory_stays_within_the_bound_whatever_the_program_holds(pool, hea
     assert outcome.status in ("blocked", "crash", "timeout", "memory_error"), outcome
     assert before - lowest[0] < 256 + 64, (attack, before, lowest[0])  # MiB: the limit plus kernel buffers and noise
     healthy(pool)
+
+
+PID_SENDER = """import os, threading
+def f(target):
+    # start threads until the slot's pid counter stands just below `target`
+    while True:
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        if t.native_id >= target - 1 or t.native_id < os.getpid():
+            return os.getpid()
+"""
+PID_READER = "import os, threading\ndef f():\n    return [os.getpid(), os.getppid(), threading.get_native_id()]\n"
+
+
+def test_a_program_cannot_choose_the_next_programs_pid():
+    """The covert channel of issue 24: a program advanced the slot's pid counter (sent 777),
+    the next program read its own pid (777 + 1). Every program now starts in a pid namespace of
+    its own: what it reads does not depend on what ran before it, and it can name no other
+    process (its parent is outside: getppid() is 0)."""
+    with SandboxPool(SandboxConfig(slots=1)) as pool:
+        seen = []
+        for sent in (20, 90, 200):
+            assert pool.call(PID_SENDER, "f", [sent]).status == "ok"
+            seen.append(pool.call(PID_READER, "f").value)
+    assert seen == [[1, 0, 1]] * 3, seen
+
+
+def test_a_program_that_signals_every_pid_reaches_only_itself(pool, healthy):
+    body = """import os, signal
+def f():
+    hit = []
+    for pid in range(2, 400):
+        try:
+            os.kill(pid, 0)
+            hit.append(pid)
+        except ProcessLookupError:
+            pass
+    return hit
+"""
+    outcome = call(pool, body)
+    assert (outcome.status, outcome.value) == ("ok", []), outcome  # no process but itself (pid 1)
+    healthy(pool)

@@ -214,3 +214,40 @@ def test_audit_hook_flags_writes_outside_scratch_only(tmp_path):
     hook("os.fork", ())
     hook("os.fork", ())
     assert [m["event"] for m in sent] == ["write_outside_scratch", "os.fork"]
+
+
+FRESH_PIDS = """
+import os, sys, threading
+from selftaught.sandbox.worker import FreshPids
+pids = FreshPids({"fresh_pids": sys.argv[1]})
+seen = []
+for _ in range(3):
+    r, w = os.pipe()
+    pid = pids.fork()
+    if pid == 0:
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        os.write(w, f"{os.getpid()},{t.native_id}".encode())
+        os._exit(0)
+    os.close(w)
+    seen.append(os.read(r, 64).decode())
+    os.waitpid(pid, 0)  # its parent is this process, in both modes
+print(pids.mode, seen)
+"""
+
+
+@pytest.mark.parametrize("mode", ["setns", "nursery"])
+def test_fresh_pids_give_every_program_the_same_numbers(mode):
+    """Both ways of giving a program a pid namespace of its own (worker.FreshPids): the usual
+    unshare + setns, and the nursery fork used where setns is refused (a setuid bwrap)."""
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("a pid namespace needs CAP_SYS_ADMIN; the sandbox gets it in its user namespace")
+    out = subprocess.run([sys.executable, "-c", FRESH_PIDS, "yes" if mode == "setns" else "nursery"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == mode and out.stdout.count("'1,2'") == 3, out.stdout

@@ -148,7 +148,7 @@ class SandboxPool:
             bwrap, binds = self._stage(bwrap, binds)
         prefix = isolation.bwrap_argv(bwrap, config.scratch_bytes, isolation.ro_bind_args(binds))
         prefix += ["--setenv", "PYTHONHASHSEED", "0"]  # same str hashes in every fork-server (see Slot)
-        settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH, fresh_scratch=True,
+        settings.update(seccomp=True, scratch=isolation.SANDBOX_SCRATCH, fresh_scratch=True, fresh_pids=True,
                         scratch_bytes=config.scratch_bytes, scratch_inodes=config.scratch_inodes,
                         extra_paths=[isolation.SANDBOX_SITE])
         return {"prefix": prefix, "boot": _boot_source(), "settings": settings}

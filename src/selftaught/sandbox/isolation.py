@@ -230,6 +230,9 @@ def stage_privately(mounts: Sequence[tuple[str, str]]) -> None:
             os.close(fd)
 
 
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+
+
 def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[str]:
     """bwrap command line: every namespace, a read-only system, a private scratch tmpfs."""
     argv = [
@@ -258,10 +261,19 @@ def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[s
             argv += ["--ro-bind", path, path]
     # No /proc: through /proc/1/mem or /proc/1/environ a child could reach bwrap's own
     # pid-1 process, which runs without the per-child seccomp filter.
-    # /dev is a tmpfs bwrap sizes at half the RAM: read-only, so the only writable place
-    # is the size-capped scratch.
-    argv += ["--dev", "/dev", "--remount-ro", "/dev",
-             "--size", str(scratch_bytes), "--tmpfs", SANDBOX_SCRATCH]
+    # /dev: a small read-only tmpfs with the five data devices bound in, and nothing else
+    # (no devpts: a pty is kernel memory no limit counts). Not bwrap's --dev: to mount a devpts
+    # it builds the sandbox in a user namespace nested below the one that owns the slot's pid
+    # namespace, and then the fork-server could not give each program a pid namespace of its
+    # own with one unshare and one setns (worker.FreshPids). The only writable place is the
+    # size-capped scratch.
+    argv += ["--size", "65536", "--tmpfs", "/dev"]
+    for device in DEVICES:
+        argv += ["--dev-bind", device, device]
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        argv += ["--symlink", target, f"/dev/{name}"]
+    argv += ["--remount-ro", "/dev", "--size", str(scratch_bytes), "--tmpfs", SANDBOX_SCRATCH]
     argv += extra_binds
     argv += ["--remount-ro", "/"]  # the root tmpfs bwrap builds is read-only too
     return argv

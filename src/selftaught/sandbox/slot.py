@@ -101,6 +101,10 @@ class Slot:
             self.stop()
             raise SelftaughtError(f"the sandbox could not mount its scratch directory: "
                                   f"{hello.get('scratch_error')}", isolation.FIX_ISOLATION)
+        if hello.get("pids_error"):
+            self.stop()
+            raise SelftaughtError(f"the sandbox could not give programs a pid namespace of their own: "
+                                  f"{hello.get('pids_error')}", isolation.FIX_ISOLATION)
         self.hello = hello
         self.runs = 0
         self.resetting = None

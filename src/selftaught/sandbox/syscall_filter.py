@@ -51,7 +51,7 @@ BUFFER_FCNTL = (1031,)
 SOL_SOCKET, BUFFER_SOCKOPTS = 1, (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
 
 
-def build_filter(settings: dict, parent: int):
+def build_filter(settings: dict, parent: int | None):
     """The complete seccomp filter for this fork-server's children (a pyseccomp object).
 
     Every rule is independent of the child's own pid, so it is compiled once (see
@@ -91,20 +91,22 @@ def build_filter(settings: dict, parent: int):
     return filt
 
 
-def _add_pid_rules(filt, sc, parent: int) -> None:
+def _add_pid_rules(filt, sc, parent: int | None) -> None:
     """A child may signal (also with a queued signal), re-limit, renice or pin only itself.
 
-    Inside the pid namespace the only other processes are bwrap's pid 1 and the fork-server
-    (`parent`); a slot runs one child at a time. Negative pids (process groups, -1 = all)
-    are caught as values above 2**31 - 1. pid 0 means the caller (its own new session for
-    kill). Without these rules a program could make the *next* program in the slot fail.
+    Sandboxed, each program is pid 1 of a pid namespace of its own (worker.FreshPids,
+    `parent` None): no other process has a number it could name, so only the rules below on
+    negative pids remain. Without that namespace (`parent` the fork-server's pid), the slot's
+    namespace also holds bwrap's pid 1 and the fork-server, and both are refused by number.
+    Negative pids (process groups, -1 = all) are caught as values above 2**31 - 1; pid 0 means
+    the caller. Without these rules a program could make the *next* program in the slot fail.
     """
     targets = [("kill", 0), ("tgkill", 0), ("rt_sigqueueinfo", 0), ("rt_tgsigqueueinfo", 0),
                ("prlimit64", 0), ("sched_setaffinity", 0),
                ("sched_setscheduler", 0), ("sched_setparam", 0), ("sched_setattr", 0),
                ("setpriority", 1), ("ioprio_set", 1)]
     for name, arg in targets:
-        for other in {1, parent}:
+        for other in () if parent is None else {1, parent}:
             filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.EQ, other))
         filt.add_rule(sc.KILL_PROCESS, name, sc.Arg(arg, sc.GT, 0x7FFFFFFF))
     filt.add_rule(sc.KILL_PROCESS, "setpriority", sc.Arg(0, sc.NE, 0))  # only PRIO_PROCESS

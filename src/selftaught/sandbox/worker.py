@@ -73,16 +73,24 @@ def main(settings: dict) -> None:
         scratch = Scratch(settings)
     except Exception as exc:  # fail closed: the host refuses to run without a fresh scratch
         scratch_error = f"{type(exc).__name__}: {exc}"
+    pids, pids_error = None, None
+    try:
+        pids = FreshPids(settings)
+    except Exception as exc:  # fail closed: the host refuses to run without it
+        pids_error = f"{type(exc).__name__}: {exc}"
     seccomp_filter, seccomp_error = None, None
     if settings.get("seccomp"):
         try:
+            # in a pid namespace of its own a program can name no other process (see FreshPids)
+            parent = None if pids is not None and pids.on else os.getpid()
             seccomp_filter = syscall_filter.CompiledFilter(
-                syscall_filter.build_filter(settings, os.getpid()), settings["libc"])
+                syscall_filter.build_filter(settings, parent), settings["libc"])
         except Exception as exc:  # fail closed: the host refuses to run without it
             seccomp_error = f"{type(exc).__name__}: {exc}"
     control.send(json.dumps({"hello": True, "preloaded": loaded, "seccomp": seccomp_filter is not None,
-                             "seccomp_error": seccomp_error, "scratch_error": scratch_error}).encode())
-    if (settings.get("seccomp") and seccomp_filter is None) or scratch is None:
+                             "seccomp_error": seccomp_error, "scratch_error": scratch_error,
+                             "pids_error": pids_error, "pid_namespaces": pids.mode if pids else None}).encode())
+    if (settings.get("seccomp") and seccomp_filter is None) or scratch is None or pids is None:
         return
     gc.freeze()  # keep the preloaded heap shared copy-on-write across forks
     while True:
@@ -99,7 +107,7 @@ def main(settings: dict) -> None:
             for fd in fds:
                 os.close(fd)
             continue
-        _serve_one(control, request, fds, seccomp_filter, settings)
+        _serve_one(control, request, fds, seccomp_filter, settings, pids)
         clean = scratch.reset()
         control.send(json.dumps({"ready": request["id"], "clean": clean}).encode())
         if not clean:
@@ -218,13 +226,14 @@ class Supervisor:
                 "call_wall_s": self.call_wall_s, "over": self.over, "violation": self.violation}
 
 
-def _serve_one(control: socket.socket, request: dict, fds: list, seccomp_filter, settings) -> None:
+def _serve_one(control: socket.socket, request: dict, fds: list, seccomp_filter, settings,
+               pids: FreshPids) -> None:
     run_id, limits = request["id"], request["limits"]
     calling = len(fds) == 3  # a call brings the memfd holding its arguments
     clock_parent, clock_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if calling else (None, None)
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    pid = pids.fork()
     if pid == 0:
         try:
             control.close()
@@ -279,6 +288,99 @@ def _kill(pid: int) -> None:
             target()
         except OSError:
             pass
+
+
+class FreshPids:
+    """Each program is pid 1 of a pid namespace of its own, so nothing it does to pid numbers
+    reaches the next program: in one shared namespace, a program that started threads until the
+    counter stood at 776 chose the next program's pid (777), a covert channel past the scratch
+    reset. Its threads get pids 2, 3, ... of its namespace, it can name no other process, and
+    when it ends the kernel ends whatever it left behind there.
+
+    unshare(CLONE_NEWPID) puts only the caller's *next* child in a new namespace, and can be
+    done again only once the caller's namespace for children is its own again: setns(pidfd of
+    itself, CLONE_NEWPID) after each fork (Linux 5.8+), two system calls per program. Both need
+    CAP_SYS_ADMIN over the slot's pid namespace, which the fork-server keeps in the sandbox's
+    user namespace (isolation.bwrap_argv avoids the nested one bwrap's --dev would make). Where
+    setns is refused anyway (a setuid bwrap), a short-lived nursery does it instead, at the cost
+    of one more fork per program: the nursery unshares, forks the program, reports its pid and
+    exits, and the fork-server, a child subreaper, adopts the program. Unsafe mode (no
+    namespaces) forks directly.
+
+    Being pid 1 has one visible effect: signals a program sends itself without a handler for
+    them (kill(getpid(), SIGKILL), SIGTERM) are ignored, as for any init. The kernel's own
+    signals (faults, seccomp's SIGSYS, RLIMIT_CPU's SIGKILL) and the fork-server's SIGKILL
+    still end it."""
+
+    CLONE_NEWPID, PR_SET_CHILD_SUBREAPER = 0x20000000, 36
+
+    def __init__(self, settings: dict) -> None:
+        self.on = bool(settings.get("fresh_pids"))
+        self.mode = "off"
+        if not self.on:
+            return
+        self.libc = ctypes.CDLL(settings.get("libc", "libc.so.6"), use_errno=True)
+        self.own = os.pidfd_open(os.getpid())
+        self.mode = "setns"
+        if settings.get("fresh_pids") == "nursery" or self.libc.unshare(self.CLONE_NEWPID) != 0 \
+                or self.libc.setns(self.own, self.CLONE_NEWPID) != 0:
+            self.mode = "nursery"
+            if self.libc.prctl(self.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        probe = self.fork()  # once at start, so that a kernel without it fails here
+        if probe == 0:
+            os._exit(0 if os.getpid() == 1 else 1)
+        _, status = os.waitpid(probe, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise OSError(f"a program forked in a new pid namespace was not its pid 1 (status {status})")
+
+    def _check(self, result: int, what: str) -> None:
+        if result != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"{what}: {os.strerror(error)}")
+
+    def fork(self) -> int:
+        """os.fork(), with the child in a pid namespace of its own: 0 in the child, the child's
+        pid (as the fork-server sees it, a child of the fork-server) in the fork-server."""
+        if self.mode == "off":
+            return os.fork()
+        if self.mode == "setns":
+            self._check(self.libc.unshare(self.CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+            pid = 0
+            try:
+                pid = os.fork()
+            finally:
+                if pid != 0 or sys.exc_info()[0] is not None:  # the fork-server, also if fork failed
+                    self._check(self.libc.setns(self.own, self.CLONE_NEWPID), "setns(own pidfd, CLONE_NEWPID)")
+            return pid
+        read_end, write_end = os.pipe()
+        nursery = os.fork()
+        if nursery == 0:
+            program = -1
+            try:
+                os.close(read_end)
+                if self.libc.unshare(self.CLONE_NEWPID) == 0:
+                    program = os.fork()
+            except BaseException:
+                os._exit(71)
+            if program == 0:
+                os.close(write_end)
+                return 0
+            if program > 0:
+                os.write(write_end, program.to_bytes(4, "little"))
+            os._exit(0 if program > 0 else 72)
+        os.close(write_end)
+        reported = b""
+        while len(reported) < 4:
+            chunk = os.read(read_end, 4 - len(reported))
+            if not chunk:
+                break
+            reported += chunk
+        os.close(read_end)
+        os.waitpid(nursery, 0)  # it has exited: its program is the fork-server's child now
+        if len(reported) != 4:
+            raise OSError("the pid-namespace nursery could not fork a program in a new pid namespace")
+        return int.from_bytes(reported, "little")
 
 
 class Scratch:
