@@ -206,7 +206,7 @@ def test_connect_to_host_loopback_listener(pool, healthy):
 
 # 12
 def test_kill_parent_and_fork_server(pool, healthy):
-    # A program is pid 1 of a pid namespace of its own (worker.FreshPids): its parent is
+    # A program is pid 1 of a pid namespace of its own (fresh.FreshPids): its parent is
     # outside (getppid() is 0), pid 1 is itself and ignores a SIGKILL it sends itself, as any
     # init does, and -1 reaches no other process. Process groups stay refused by the filter.
     sandboxes = [slot.process.pid for slot in pool._all]

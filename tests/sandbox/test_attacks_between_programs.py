@@ -158,7 +158,7 @@ SIGNAL_ATTACKS = {
 
 @pytest.mark.parametrize("name", sorted(SIGNAL_ATTACKS))
 def test_cannot_signal_the_fork_server(one_slot, name, healthy):
-    # Each program is pid 1 of a pid namespace of its own (worker.FreshPids): the fork-server
+    # Each program is pid 1 of a pid namespace of its own (fresh.FreshPids): the fork-server
     # has no number in it (getppid() is 0, which names the caller), so an attack either acts on
     # the program itself (ignored, as by any init, or its own loss) or the filter refuses it.
     server = fork_server_of(one_slot)
@@ -182,7 +182,7 @@ def test_timer_signals_reach_only_its_own_threads(one_slot, healthy):
     assert outcome.value == [-1, 22], outcome  # EINVAL: the kernel refuses another process
     assert fork_server_of(one_slot) == server
     # signalling itself still works (a handled signal: as pid 1 of its namespace it ignores
-    # the ones it has no handler for, see worker.FreshPids)
+    # the ones it has no handler for, see fresh.FreshPids)
     own = SIGNAL_PRELUDE + ("def f():\n    libc.prctl(1, signal.SIGTERM)  # PDEATHSIG: fine\n"
                             "    got = []\n    signal.signal(signal.SIGUSR1, lambda *a: got.append(1))\n"
                             "    os.kill(os.getpid(), 0)\n    signal.raise_signal(signal.SIGUSR1)\n    return got\n")

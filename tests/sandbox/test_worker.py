@@ -218,7 +218,7 @@ def test_audit_hook_flags_writes_outside_scratch_only(tmp_path):
 
 FRESH_PIDS = """
 import os, sys, threading
-from selftaught.sandbox.worker import FreshPids
+from selftaught.sandbox.fresh import FreshPids
 pids = FreshPids({"fresh_pids": sys.argv[1]})
 seen = []
 for _ in range(3):
@@ -239,7 +239,7 @@ print(pids.mode, seen)
 
 @pytest.mark.parametrize("mode", ["setns", "nursery"])
 def test_fresh_pids_give_every_program_the_same_numbers(mode):
-    """Both ways of giving a program a pid namespace of its own (worker.FreshPids): the usual
+    """Both ways of giving a program a pid namespace of its own (fresh.FreshPids): the usual
     unshare + setns, and the nursery fork used where setns is refused (a setuid bwrap)."""
     import os
     import subprocess

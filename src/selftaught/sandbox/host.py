@@ -37,7 +37,7 @@ _UNSAFE_BANNER = (
 )
 
 
-_SHIPPED = ("protocol", "syscall_filter", "child", "worker")  # in import order; worker last
+_SHIPPED = ("protocol", "syscall_filter", "child", "fresh", "worker")  # in import order; worker last
 
 
 def _boot_source() -> str:

@@ -265,7 +265,7 @@ def bwrap_argv(bwrap: str, scratch_bytes: int, extra_binds: list[str]) -> list[s
     # (no devpts: a pty is kernel memory no limit counts). Not bwrap's --dev: to mount a devpts
     # it builds the sandbox in a user namespace nested below the one that owns the slot's pid
     # namespace, and then the fork-server could not give each program a pid namespace of its
-    # own with one unshare and one setns (worker.FreshPids). The only writable place is the
+    # own with one unshare and one setns (fresh.FreshPids). The only writable place is the
     # size-capped scratch.
     argv += ["--size", "65536", "--tmpfs", "/dev"]
     for device in DEVICES:

@@ -94,7 +94,7 @@ def build_filter(settings: dict, parent: int | None):
 def _add_pid_rules(filt, sc, parent: int | None) -> None:
     """A child may signal (also with a queued signal), re-limit, renice or pin only itself.
 
-    Sandboxed, each program is pid 1 of a pid namespace of its own (worker.FreshPids,
+    Sandboxed, each program is pid 1 of a pid namespace of its own (fresh.FreshPids,
     `parent` None): no other process has a number it could name, so only the rules below on
     negative pids remain. Without that namespace (`parent` the fork-server's pid), the slot's
     namespace also holds bwrap's pid 1 and the fork-server, and both are refused by number.
