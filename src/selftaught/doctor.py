@@ -121,10 +121,15 @@ def check_sandbox() -> list[Finding]:
 
     held = [name for name in ("vmsplice", "splice", "tee", "listen", "connect", "memfd_create", "sendmsg")
             if name in DENIED_SYSCALLS]
+    from selftaught.sandbox.cgroup import MemoryCgroups
+
+    cgroups, absent = MemoryCgroups.find()
+    where = (f"a memory cgroup per slot (cgroup v{cgroups.version} under {cgroups.base}) bounds all a program "
+             "holds, kernel memory included; also " if cgroups is not None else f"no memory cgroup ({absent}): ")
     findings.append(Finding(
         "memory outside RLIMIT_AS", True,
-        f"no memory cgroup used: what it would count is denied instead ({', '.join(held)}, ...), transparent "
-        "huge pages off, and sandboxes are the OOM killer's first choice (oom_score_adj 1000)"))
+        f"{where}what can pin memory outside the address space is denied ({', '.join(held)}, ...), transparent "
+        "huge pages are off, and sandboxes are the OOM killer's first choice (oom_score_adj 1000)"))
     abi = _landlock_abi()
     findings.append(Finding("landlock", True if abi > 0 else None,
                             f"ABI {abi}" if abi > 0 else "not available (optional)"))

@@ -50,6 +50,9 @@ class SandboxConfig:
     # stdout/stderr a run may write in all: past it the host stops reading and ends the run
     # (reading 18 GB cost the host more CPU than the program spent writing it)
     max_output_bytes: int = 32 << 20
+    # a memory cgroup per slot where the host can make one (cgroup.py): one limit over all a
+    # program holds, kernel memory included; elsewhere the denials stand alone
+    memory_cgroups: bool = True
     start_timeout_s: float = 20.0
     kill_grace_s: float = 1.0  # wait this long for the fork-server to kill a child
     # A call's limit is CPU time; the wall clock only catches programs that sleep or block,

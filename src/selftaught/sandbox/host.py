@@ -23,6 +23,7 @@ from typing import Any
 
 from selftaught.errors import SelftaughtError
 from selftaught.sandbox import isolation, protocol, telemetry
+from selftaught.sandbox.cgroup import MemoryCgroups
 from selftaught.sandbox.config import SandboxConfig
 from selftaught.sandbox.outcome import Outcome, Telemetry
 from selftaught.sandbox.conversation import RawRun, WallLimits
@@ -72,6 +73,8 @@ class SandboxPool:
         self._unsafe_scratch: tempfile.TemporaryDirectory | None = None
         self.launcher: ThreadPoolExecutor | None = None
         self._nproc_base = 0
+        self.cgroups: MemoryCgroups | None = None  # a memory cgroup per slot, where the host can
+        self.cgroups_absent = ""  # why not, where it cannot
 
     def __enter__(self) -> SandboxPool:
         self.start()
@@ -93,7 +96,12 @@ class SandboxPool:
         # normal user it also counts the user's other processes, which must not starve it.
         self._nproc_base = 0 if os.geteuid() == 0 else isolation.tasks_of_current_uid()
         isolation.become_subreaper()
-        slots = [Slot(i, self.config, self.launch, self.launcher, self.number) for i in range(self.config.slots)]
+        if not self.config.unsafe and self.config.memory_cgroups:
+            self.cgroups, self.cgroups_absent = MemoryCgroups.find()
+        else:
+            self.cgroups_absent = "not asked for" if not self.config.memory_cgroups else "unsafe mode"
+        slots = [Slot(i, self.config, self.launch, self.launcher, self.number, self.cgroups)
+                 for i in range(self.config.slots)]
         errors: list[BaseException] = []
 
         def start_one(slot: Slot) -> None:
@@ -116,7 +124,7 @@ class SandboxPool:
 
     def close(self) -> None:
         for slot in self._all:
-            slot.stop()
+            slot.close()
         self._all = []
         if self.launcher is not None:
             self.launcher.shutdown(wait=True)

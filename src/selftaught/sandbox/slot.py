@@ -21,6 +21,7 @@ from typing import Any
 
 from selftaught.errors import SelftaughtError
 from selftaught.sandbox import isolation
+from selftaught.sandbox.cgroup import MemoryCgroups, SlotCgroup
 from selftaught.sandbox.config import SandboxConfig
 from selftaught.sandbox.conversation import Conversation, RawRun, WallLimits
 
@@ -30,15 +31,20 @@ LAUNCH_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}  # bwrap replaces 
 # Under memory pressure the kernel's OOM killer must choose a sandbox, never the engine or the
 # host: the shell raises its own oom_score_adj to the maximum (raising needs no privilege), then
 # becomes bwrap, and every process of the sandbox inherits it.
-OOM_FIRST = ["/bin/sh", "-c", 'echo 1000 > /proc/self/oom_score_adj; exec "$@"', "selftaught-sandbox"]
+# It then waits for a line on stdin: the host first moves it into the slot's memory cgroup, if
+# there is one (cgroup.py), so that everything the sandbox starts is born inside it.
+OOM_FIRST = ["/bin/sh", "-c", 'echo 1000 > /proc/self/oom_score_adj; read _go; exec "$@" </dev/null',
+             "selftaught-sandbox"]
 
 
 class Slot:
     """One bwrap instance running one fork-server, with its own uid. Not thread-safe:
     the pool hands a slot to one caller at a time."""
 
-    def __init__(self, index: int, config: SandboxConfig, launch: dict, launcher: Executor, pool: int = 0) -> None:
+    def __init__(self, index: int, config: SandboxConfig, launch: dict, launcher: Executor, pool: int = 0,
+                 cgroups: MemoryCgroups | None = None) -> None:
         self.index = index
+        self.cgroup: SlotCgroup | None = cgroups.make(f"{pool}-{index}") if cgroups is not None else None
         self.config = config
         self.launch = launch  # argv prefix, boot source and settings (see SandboxPool)
         self.launcher = launcher  # the pool-lifetime thread every bwrap is started from
@@ -72,7 +78,7 @@ class Slot:
             # bwrap's --die-with-parent follows the *thread* that forked it, so every
             # sandbox is launched from one pool-lifetime thread, never a short-lived one.
             self.process = self.launcher.submit(
-                subprocess.Popen, argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                subprocess.Popen, argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=self.errors, pass_fds=[child_end.fileno()], start_new_session=True,
                 cwd="/", env=dict(LAUNCH_ENV), **as_user,  # bwrap's own env is visible inside
             ).result()
@@ -81,6 +87,16 @@ class Slot:
             raise SelftaughtError(f"cannot start the sandbox: {exc}", isolation.FIX_ISOLATION) from None
         finally:
             child_end.close()
+        try:
+            if self.cgroup is not None:
+                self.cgroup.adopt(self.process.pid)
+            self.process.stdin.write(b"go\n")
+            self.process.stdin.close()
+        except OSError as exc:
+            self._kill_tree()
+            host_end.close()
+            raise SelftaughtError(f"cannot start the sandbox in its memory cgroup: {exc}",
+                                  isolation.FIX_ISOLATION) from None
         self.control = host_end
         host_end.settimeout(config.start_timeout_s)
         try:
@@ -106,6 +122,8 @@ class Slot:
             raise SelftaughtError(f"the sandbox could not give programs a pid namespace of their own: "
                                   f"{hello.get('pids_error')}", isolation.FIX_ISOLATION)
         self.hello = hello
+        if self.cgroup is not None:
+            self.cgroup.baseline = self.cgroup.usage()  # the fork-server, started and idle
         self.runs = 0
         self.resetting = None
 
@@ -123,6 +141,12 @@ class Slot:
         if self.errors is not None:
             self.errors.close()
             self.errors = None
+
+    def close(self) -> None:
+        """Stop for good: also remove the slot's memory cgroup."""
+        self.stop()
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
     def _kill_tree(self) -> None:
         """SIGKILL bwrap's session; --die-with-parent then tears down the pid namespace."""
@@ -182,6 +206,8 @@ class Slot:
         capture_r, capture_w = os.pipe()
         conversation = Conversation(self.config, self.control, run_id, host_sock, capture_r, handlers)
         run = conversation.run
+        if self.cgroup is not None and limits.get("as_bytes"):
+            self.cgroup.limit(limits["as_bytes"])
         try:
             message = json.dumps({"op": "run", "id": run_id, "limits": limits}).encode()
             fds = [child_sock.fileno(), capture_w] + ([arguments_fd] if arguments_fd is not None else [])
