@@ -57,12 +57,17 @@ def test_a_run_on_two_nodes_uses_the_replica_on_each(cluster, tmp_path):
     settings = dataclasses.replace(PRESETS["small"], executor="ray", ray_address=cluster.address,
                                    lm_replicas="per-node", workers=1, improver_slots=2, lm_responses=1,
                                    meta_responses=1, sample_seed="replicas")
-    config = Config(LMConfig(cache=CacheMode.OFF, max_tokens=8, ctx_per_slot=1024), settings)
+    cache = tmp_path / "cache.sqlite"
+    config = Config(LMConfig(cache=CacheMode.READWRITE, cache_path=cache, max_tokens=8, ctx_per_slot=1024), settings)
     run = RunDir.create(tmp_path / "runs", "improve", {})
+    texts: dict[int, list[str]] = {}
+
+    def ask(lm, i: int) -> None:
+        texts[i] = lm.with_fresh_budget(stream=f"s{i}").prompt("Be terse.", f"Say the number {i}.")
+
     with open_session(run, config) as session:
         assert session.lm.backend.name == "openai" and len(session.lm.backend.endpoints) == 2
-        threads = [threading.Thread(target=session.lm.with_fresh_budget(stream=f"s{i}").prompt,
-                                    args=("Be terse.", f"Say the number {i}.")) for i in range(4)]
+        threads = [threading.Thread(target=ask, args=(session.lm, i)) for i in range(4)]
         for t in threads:
             t.start()
         for t in threads:
@@ -70,6 +75,13 @@ def test_a_run_on_two_nodes_uses_the_replica_on_each(cluster, tmp_path):
     usage = [json.loads(line) for line in run.usage_log.read_text().splitlines()]
     served = {url for record in usage for url in record["endpoints"]}
     assert len(usage) == 4 and len(served) == 2, usage  # both replicas answered
+    # Which replica answered is not part of what was cached: the same requests replay offline,
+    # serially and without Ray, to the same samples.
+    replay = Config(LMConfig(backend="replay", cache_path=cache, max_tokens=8),
+                    dataclasses.replace(PRESETS["small"], lm_responses=1, meta_responses=1, sample_seed="replicas"))
+    with open_session(RunDir.create(tmp_path / "replay", "improve", {}), replay) as session:
+        assert {i: session.lm.with_fresh_budget(stream=f"s{i}").prompt("Be terse.", f"Say the number {i}.")
+                for i in range(4)} == texts
 
 
 def test_replicas_need_the_ray_executor():
