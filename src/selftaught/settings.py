@@ -28,7 +28,7 @@ PAPER_IMPROVER_TIME_LIMIT_S = 3600.0
 @dataclass(frozen=True)
 class ImproverLimits:
     """What one improver run may spend (work.py enforces it). The defaults are the paper's
-    (PRESETS["paper"] uses the same values)."""
+    (PRESETS["paper"] takes its per-run budgets from them)."""
 
     lm_budget: Budget = field(default_factory=Budget)  # the paper's 4 calls x 6 responses
     utility_budget: int = 25
@@ -38,31 +38,31 @@ class ImproverLimits:
 
 @dataclass(frozen=True)
 class MetaSettings:
-    """The meta-utility's slice of the run settings (meta.py)."""
+    """The meta-utility's slice of the run settings (meta.py), made by RunSettings.meta(): no
+    defaults of its own, so each value has one definition (the preset's)."""
 
-    n_tests: int = 5  # the paper's setting
-    limits: ImproverLimits = field(default_factory=ImproverLimits)
-    budget: int = 25  # calls to û allowed to one improver-of-improvers run
+    n_tests: int
+    limits: ImproverLimits
+    budget: int  # calls to û allowed to one improver-of-improvers run
 
 
 @dataclass(frozen=True)
 class LoopSettings:
-    """The self-improvement loop's slice of the run settings (loop.py)."""
+    """The self-improvement loop's slice of the run settings (loop.py), made by
+    RunSettings.loop(): no defaults of its own, so each value has one definition."""
 
-    iterations: int = 3
-    accept: str = "paper"  # paper | incumbent | paired (selftaught/acceptance)
-    race_first_runs: int = 2  # paired: fresh runs per task at the first look
-    race_max_runs: int = 8  # paired: at most this many per task
-    final_runs: int = 0  # paired runs per task comparing I_T with I_0 on test at the end
-    meta_feedback: bool = False  # û's description says how the incumbent's runs went
+    iterations: int
+    accept: str  # paper | incumbent | paired (selftaught/acceptance)
+    race_first_runs: int  # paired: fresh runs per task at the first look
+    race_max_runs: int  # paired: at most this many per task
+    final_runs: int  # paired runs per task comparing I_T with I_0 on test at the end
+    meta_feedback: bool  # û's description says how the incumbent's runs went
     # The improver-of-improvers' own limits: û is its utility, so its run lasts many improver runs.
-    limits: ImproverLimits = field(default_factory=lambda: ImproverLimits(time_limit_s=6 * 3600))
+    limits: ImproverLimits
 
     def fresh_offset(self, n_tests: int) -> int:
         """First run index that neither û nor the race used: the final comparison's."""
         return n_tests + (self.race_max_runs if self.accept == "paired" else 0)
-
-
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,12 @@ class RunSettings:
         return cls(**values)
 
 
+_PAPER = ImproverLimits()
 PRESETS: dict[str, RunSettings] = {
-    "paper": RunSettings(preset="paper", lm_calls=4, lm_responses=6, utility_budget=25, n_tests=5,
-                         meta_budget=25, iterations=3, improver_time_limit_s=PAPER_IMPROVER_TIME_LIMIT_S),
+    # ImproverLimits' defaults are the paper's per-run budgets: defined there, once
+    "paper": RunSettings(preset="paper", lm_calls=_PAPER.lm_budget.max_calls,
+                         lm_responses=_PAPER.lm_budget.max_responses_per_call, utility_budget=_PAPER.utility_budget,
+                         n_tests=5, meta_budget=25, iterations=3, improver_time_limit_s=_PAPER.time_limit_s),
     # Every candidate the improver-of-improvers writes (6 per iteration) gets a û; CRN make
     # candidates that behave like the incumbent cost almost nothing (same samples, same scores).
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
