@@ -1,7 +1,8 @@
-"""Where the experiments' data lives: outside the product repository, in its `results` branch
-checked out beside it (RESULTS.md, "Where the data is"), or wherever SELFTAUGHT_DATA points.
+"""Where the experiments' data lives: outside the product's tree, in the newest `results:` data
+commit (merged into main's history with `-s ours`), checked out beside this checkout (RESULTS.md,
+"Where the data is"), or wherever SELFTAUGHT_DATA points.
 
-    git worktree add ../selftaught-results results
+    git worktree add ../selftaught-results $(git log -1 --format=%H --grep='^results:' HEAD)
 """
 
 from __future__ import annotations

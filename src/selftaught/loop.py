@@ -20,6 +20,7 @@ from pathlib import Path
 from selftaught.acceptance import make_rule
 from selftaught.acceptance.paired import PairedComparison, compare
 from selftaught.ids import program_id
+from selftaught.runs import events
 from selftaught.work import run_improver
 from selftaught.meta import MetaUtility
 from selftaught.settings import LoopSettings, RunSettings
@@ -78,7 +79,7 @@ def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopS
     run.write_result("improver_0.py", seed)
     history = [Iteration(0, program_id(seed), None, True, "seed improver", score.val, score.test)]
     for t in range(1, settings.iterations + 1):
-        recorded = session.journal.once("iteration", str(t), lambda: _iterate(
+        recorded = session.journal.once(events.ITERATION, str(t), lambda: _iterate(
             session, t, current, meta, settings))
         if recorded["accepted"]:
             current = run.load_program(recorded["improver"])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from selftaught.ids import program_id
+from selftaught.runs import events
 from selftaught.work import RunSpec, attempt, task_ref
 from selftaught.settings import MetaSettings
 from selftaught.stats import Interval, mean_interval
@@ -96,7 +97,7 @@ class MetaUtility:
             units = [(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
             return MetaScore.from_runs(iid, self.runs(units)).to_json()
 
-        recorded = self.session.journal.once("meta_score", key, compute)
+        recorded = self.session.journal.once(events.META_SCORE, key, compute)
         return MetaScore.from_runs(iid, recorded["runs"])
 
     def spec(self, improver: str, task: Task, index: int) -> RunSpec:

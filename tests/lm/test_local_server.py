@@ -91,21 +91,33 @@ def test_the_server_dies_with_its_run(tmp_path, how):
     """Ctrl-C stops the server through the context manager; kill -9 through PDEATHSIG."""
     pid_file = tmp_path / "pid"
     script = textwrap.dedent(f"""
-        import pathlib, time
+        import faulthandler, pathlib, signal, time
+        faulthandler.register(signal.SIGUSR1)  # where it hangs, if it does (see below)
         from selftaught.lm.local.embedded import QWEN_CODER_0_5B_DRAFT, ensure_model
         from selftaught.lm.local.server import LlamaServer, ServerConfig
         with LlamaServer(ServerConfig(model_path=ensure_model(), slots=1, ctx_per_slot=512)) as s:
             pathlib.Path({str(pid_file)!r}).write_text(str(s.process.pid))
             time.sleep(120)
     """)
-    run = subprocess.Popen([sys.executable, "-c", script])
+    errors = open(tmp_path / "stderr", "w")  # a file, not a pipe: a full pipe would block the run
+    run = subprocess.Popen([sys.executable, "-c", script], stderr=errors)
     deadline = time.monotonic() + 60
     while not pid_file.exists() or not pid_file.read_text():
         assert time.monotonic() < deadline and run.poll() is None
         time.sleep(0.1)
     server_pid = int(pid_file.read_text())
     run.send_signal(how)
-    run.wait(timeout=90)  # generous: CI machines can be loaded
+    try:
+        run.wait(timeout=90)  # generous: CI machines can be loaded
+    except subprocess.TimeoutExpired:  # seen once on a loaded machine: say where it was
+        run.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        run.kill()
+        run.wait()
+        pytest.fail(f"the run did not end within 90 s of {how.name}; its threads:\n"
+                    f"{(tmp_path / 'stderr').read_text()[-4000:]}")
+    finally:
+        errors.close()
     for _ in range(100):
         if not _alive(server_pid):
             break

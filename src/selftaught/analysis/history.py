@@ -10,6 +10,7 @@ from typing import Iterable
 
 from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
 from selftaught.analysis.stats import interval_from_summary, score_interval
+from selftaught.runs.events import ITERATION, META_SCORE
 from selftaught.ids import program_id
 from selftaught.stats import Interval
 
@@ -148,15 +149,15 @@ def explicit_interval(value: object, mean: float, n: int) -> Interval | None:
 def self_improvement(run: RunData) -> list[Step]:
     events = list(run.events)
     scores: dict[str, ImproverScore] = {}
-    for e in run.of("meta_score"):
+    for e in run.of(META_SCORE):
         scores.setdefault(str(e.get("improver")), improver_score(e))
     starts = {}
     for i, e in enumerate(events):
         if e.get("kind") == "iteration_started" and isinstance(e.get("t"), int):
             starts.setdefault(e["t"], i)
-    ends = {e["t"]: i for i, e in enumerate(events) if e.get("kind") == "iteration" and isinstance(e.get("t"), int)}
+    ends = {e["t"]: i for i, e in enumerate(events) if e.get("kind") == ITERATION and isinstance(e.get("t"), int)}
     ts = sorted(ends)
-    first = next((e for e in run.of("meta_score")), None)
+    first = next((e for e in run.of(META_SCORE)), None)
     seed = events[starts[1]].get("improver") if 1 in starts else first.get("improver") if first else None
     if seed is None:
         return []
@@ -174,7 +175,7 @@ def self_improvement(run: RunData) -> list[Step]:
             continue
         it = events[hi]
         parent = str(events[starts[t]].get("improver", current)) if t in starts else current
-        seen = [str(e.get("improver")) for e in window if e.get("kind") == "meta_score"]
+        seen = [str(e.get("improver")) for e in window if e.get("kind") == META_SCORE]
         seen += [str(e.get("improver") or e.get("candidate")) for e in run.of("candidate", "candidate_score")
                  if e.get("t") == t]
         if it.get("candidate"):
@@ -220,7 +221,7 @@ def transfer_rows(run: RunData) -> list[TransferRow]:
     rows, lo = [], 0
     for index, used in zip(rows_at, usage):
         row = events[index]
-        window = [e for e in events[lo:index] if e.get("kind") == "meta_score"]
+        window = [e for e in events[lo:index] if e.get("kind") == META_SCORE]
         means = row.get("improvers") if isinstance(row.get("improvers"), dict) else {}
         stds = row.get("improvers_std") if isinstance(row.get("improvers_std"), dict) else {}
         given = _mapping(row.get("intervals")) or _mapping(row.get("improvers_ci"))

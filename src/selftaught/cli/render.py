@@ -19,7 +19,7 @@ from selftaught.cli.options import console
 from selftaught.runs.journal import Journal
 from selftaught.textsafe import clean, one_line, terminal
 from selftaught.utility import Evaluation
-from selftaught.runs.events import DOWNSTREAM_RUNS, downstream_runs
+from selftaught.runs.events import DOWNSTREAM_RUNS, EVALUATION, ITERATION, META_SCORE, TRANSFER_ROW, downstream_runs
 
 
 def pct(x: float) -> str:
@@ -53,18 +53,18 @@ def describe(event: dict) -> str | None:
     def field(name: str, limit: int | None = None) -> str:
         return terminal(event[name], limit, single_line=True)
 
-    if kind == "evaluation":
+    if kind == EVALUATION:
         return f"  scored {field('key')}: {event['score']:.3f}"
     if kind in DOWNSTREAM_RUNS:
         return (f"  improver run {field('key')}: {field('status')}, val {event['val']:.3f}, test {event['test']:.3f} "
                 f"({event['lm_calls']} LM calls, {event['utility_calls']} utility calls, {event['wall_time_s']:.0f} s)")
-    if kind == "meta_score":
+    if kind == META_SCORE:
         return (f"[bold]û({terminal(str(event['improver'])[:8], single_line=True)})[/] = {event['val']:.3f} "
                 f"± {event['val_std']:.3f} on val, {event['test']:.3f} on test")
-    if kind == "iteration":
+    if kind == ITERATION:
         verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {field('reason', 500)}"
         return f"[bold]iteration {field('t')}[/]: {verdict}; û = {event['val']:.3f} (val)"
-    if kind == "transfer_row":
+    if kind == TRANSFER_ROW:
         return f"[bold]{field('key')}[/]: u(s) = {event['seed_program']:.3f}, " + ", ".join(
             f"û({terminal(k, single_line=True)}) = {v:.3f}" for k, v in event["improvers"].items())
     return None

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS, downstream_runs, improver_runs
+from selftaught.runs.events import ITERATION, META_SCORE, SANDBOXED_IMPROVER_RUNS, downstream_runs, improver_runs
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,8 @@ def summarize(run: Path) -> RunSummary:
         completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
         improver_statuses=dict(Counter(r.status for r in improver_runs(runs))),
-        meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == "meta_score"],
-        iterations=[e for e in events if e["kind"] == "iteration"],
+        meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == META_SCORE],
+        iterations=[e for e in events if e["kind"] == ITERATION],
         flags=dict(flags),
         blocked=sum(1 for e in sandboxed if e.get("blocked")),
     )
