@@ -40,14 +40,17 @@ def manifest(data: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write(data: Path) -> Path:
+    if any(data.glob("runs/*/instance_secret")):
+        raise SystemExit(f"{data}/runs holds instance keys: remove them before publishing the data")
+    (data / "MANIFEST.md").write_text(manifest(data))
+    return data / "MANIFEST.md"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA, help=f"the experiment data [default: {DATA}]")
-    args = parser.parse_args()
-    if any(args.data.glob("runs/*/instance_secret")):
-        raise SystemExit(f"{args.data}/runs holds instance keys: remove them before publishing the data")
-    (args.data / "MANIFEST.md").write_text(manifest(args.data))
-    print(f"wrote {args.data / 'MANIFEST.md'}")
+    print(f"wrote {write(parser.parse_args().data)}")
 
 
 if __name__ == "__main__":
