@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.analysis.test_recorded import RUNS, SELF_IMPROVE, TRANSFER
+from tests.analysis.test_recorded import SELF_IMPROVE, TRANSFER
 
 
 def selftaught(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -27,7 +27,7 @@ def test_report_writes_one_page_for_several_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert f"wrote {out}" in proc.stderr and "2 runs" in proc.stderr
     html = out.read_text(encoding="utf-8")
-    assert "20261124-095439-self-improve" in html and "Transfer to held-out tasks" in html
+    assert SELF_IMPROVE.name in html and "Transfer to held-out tasks" in html
 
 
 def test_report_without_out_writes_into_the_run_or_the_current_directory(tmp_path):
@@ -46,18 +46,18 @@ def test_report_of_a_directory_that_is_no_run_says_how_to_fix_it(tmp_path):
     assert "error:" in proc.stderr and "is not a run directory" in proc.stderr and "fix:" in proc.stderr
 
 
-def test_runs_lists_the_recorded_experiment(tmp_path):
+def test_runs_lists_the_fixture_runs(tmp_path):
     import shutil
 
-    for name in ("20261124-095439-self-improve", "20261124-100900-transfer"):  # experiment 1's two runs
-        shutil.copytree(RUNS / name, tmp_path / name)
+    for run in (SELF_IMPROVE, TRANSFER):
+        shutil.copytree(run, tmp_path / run.name)
     proc = selftaught("runs", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    for text in ("20261124-095439-self-improve", "20261124-100900-transfer", "finished", "0.518 (û val of I_0)"):
+    for text in (SELF_IMPROVE.name, TRANSFER.name, "finished", "0.542 (û val of I_0)"):
         assert text in proc.stdout
     lines = [json.loads(line) for line in selftaught("runs", str(tmp_path), "--json").stdout.splitlines()]
     assert [(r["kind"], r["status"], r["tasks"][0]) for r in lines] == [
-        ("self-improve", "finished", "lpn"), ("transfer", "finished", "parity")]
+        ("self-improve", "finished", "parity"), ("transfer", "finished", "parity")]
 
 
 def test_runs_in_an_empty_directory_says_how_to_start(tmp_path):

@@ -21,7 +21,7 @@ def test_the_report_renders_in_chromium(chromium, tmp_path):
     for image in result.images:
         assert image["error"] == "" and image["width"] > 0 and image["height"] > 0, image
     assert result.scripts == 0  # the hostile run's text did not become a script
-    assert result.title.startswith("selftaught report: 20261124-095439-self-improve")
+    assert result.title.startswith(f"selftaught report: {SELF_IMPROVE.name}")
     shot = tmp_path / "report.png"
     shot.write_bytes(result.screenshot)
     width, height = struct.unpack(">II", result.screenshot[16:24])
