@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from selftaught.errors import ConfigError
 from selftaught.fields import described, flag
@@ -19,8 +19,10 @@ from selftaught.tomlconfig import read_table, typed, unknown_key
 
 # Names only: the rules live in selftaught/acceptance, the executors in selftaught/executors, and
 # both import these, so that settings stay a leaf of the import graph.
-RULES = ("paper", "incumbent", "paired")
-EXECUTORS = ("local", "ray")
+Rule = Literal["paper", "incumbent", "paired"]
+Executor = Literal["local", "ray"]
+RULES: tuple[str, ...] = get_args(Rule)
+EXECUTORS: tuple[str, ...] = get_args(Executor)
 TRANSFER_TASKS = ("parity", "three_sat", "max_cut", "string_grid_distance", "mqap")  # the held-out five
 PAPER_IMPROVER_TIME_LIMIT_S = 3600.0
 
@@ -52,7 +54,7 @@ class LoopSettings:
     RunSettings.loop(): no defaults of its own, so each value has one definition."""
 
     iterations: int
-    accept: str  # paper | incumbent | paired (selftaught/acceptance)
+    accept: Rule  # selftaught/acceptance
     race_first_runs: int  # paired: fresh runs per task at the first look
     race_max_runs: int  # paired: at most this many per task
     final_runs: int  # paired runs per task comparing I_T with I_0 on test at the end
@@ -76,7 +78,7 @@ class RunSettings:
     meta_budget: int = described("Meta-utility calls per self-improvement step (û calls of the improver-of-improvers).")
     iterations: int = described("Self-improvement steps T.", cli=False)  # self-improve's own -T
     improver_time_limit_s: float = described("Wall-time limit of one improver run, in seconds (LM calls included).")
-    accept: str = described("How a new improver replaces the current one: paper (anything with û > 0, the paper's "
+    accept: Rule = described("How a new improver replaces the current one: paper (anything with û > 0, the paper's "
                         "rule), incumbent (û at least as high) or paired (better on fresh paired runs at 95%, "
                         "raced).", "paper")
     meta_responses: int = described("Responses per LM call of the improver-of-improvers, i.e. candidate improvers "
@@ -88,7 +90,7 @@ class RunSettings:
                                 "its output scored below the program it started from, how runs failed).", False)
     workers: int = described("Improver runs at once on this machine (local executor); the LM server batches their "
                          "requests.", 1)
-    executor: str = described("Where improver runs go: local (this machine, --workers at once) or ray (a Ray "
+    executor: Executor = described("Where improver runs go: local (this machine, --workers at once) or ray (a Ray "
                           "cluster; see --ray-address).", "local")
     ray_address: str = described("ray: the cluster's address, HOST:PORT of `ray start --head` (empty: RAY_ADDRESS, "
                              "or a Ray started on this machine).", "")
