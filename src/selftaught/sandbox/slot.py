@@ -142,6 +142,16 @@ class Slot:
             self.errors.close()
             self.errors = None
 
+    def _limit_memory(self, limits: dict) -> bool:
+        """Set the slot's cgroup limit for the next run (cgroup.py); False if the kernel refused."""
+        if self.cgroup is None or not limits.get("as_bytes"):
+            return True
+        try:
+            self.cgroup.limit(limits["as_bytes"])
+            return True
+        except OSError:
+            return False
+
     def close(self) -> None:
         """Stop for good: also remove the slot's memory cgroup."""
         self.stop()
@@ -199,6 +209,14 @@ class Slot:
         if not self._ready() or self.runs >= self.config.recycle_after:
             self.stop()
             self.start()
+        if not self._limit_memory(limits):
+            # the slot holds more than the next run's limit allows (kernel memory a program left
+            # that cannot be reclaimed): a fresh slot starts from its baseline
+            self.stop()
+            self.start()
+            if not self._limit_memory(limits):
+                raise SelftaughtError(f"cannot set the memory limit of {self.cgroup.path}",
+                                      "run with SandboxConfig(memory_cgroups=False), or check the cgroup")
         self.runs += 1
         run_id = next(self.run_ids)
         self.resetting = run_id
@@ -206,8 +224,6 @@ class Slot:
         capture_r, capture_w = os.pipe()
         conversation = Conversation(self.config, self.control, run_id, host_sock, capture_r, handlers)
         run = conversation.run
-        if self.cgroup is not None and limits.get("as_bytes"):
-            self.cgroup.limit(limits["as_bytes"])
         try:
             message = json.dumps({"op": "run", "id": run_id, "limits": limits}).encode()
             fds = [child_sock.fileno(), capture_w] + ([arguments_fd] if arguments_fd is not None else [])
