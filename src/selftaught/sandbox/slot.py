@@ -122,8 +122,10 @@ class Slot:
             raise SelftaughtError(f"the sandbox could not give programs a pid namespace of their own: "
                                   f"{hello.get('pids_error')}", isolation.FIX_ISOLATION)
         self.hello = hello
-        if self.cgroup is not None:
-            self.cgroup.baseline = self.cgroup.usage()  # the fork-server, started and idle
+        if self.cgroup is not None and not self.cgroup.baseline:
+            # the first fork-server, started and idle: measured once, since what earlier programs
+            # left charged to the cgroup (reclaimable caches) would otherwise raise it at each restart
+            self.cgroup.baseline = self.cgroup.usage()
         self.runs = 0
         self.resetting = None
 
