@@ -1,0 +1,2 @@
+
+In this improved solution, we have added three example tasks: Fibonacci sequence, string grid distance, and parity. We have also provided an implementation of the `improve_algorithm` function and the `meta_utility` function. The `improve_algorithm` function takes the initial solution, the utility function, and the language model as input and returns an improved solution. The `meta_utility` function evaluates the solution using the utility function and returns the expected utility.

@@ -1,0 +1,48 @@
+from helpers import extract_code
+
+def improve_algorithm(initial_solution, utility, language_model):
+    """Improves a solution according to a utility function."""
+    expertise = (
+        "You are an expert computer science researcher and programmer, especially skilled at "
+        "optimizing algorithms."
+    )
+    message = f"""Improve the following solution:
+```python
+{initial_solution}
+```
+
+You will be evaluated based on this score function:
+```python
+{utility.str}
+```
+
+You must return an improved solution. Be as creative as you can under the constraints.
+Your primary improvement must be novel and non-trivial. First, propose an idea, then implement it."""
+    n_messages = min(language_model.max_responses_per_call, utility.budget)
+    new_solutions = language_model.batch_prompt(expertise, [message] * n_messages, temperature=0.7)
+    new_solutions = extract_code(new_solutions)
+    best_solution = max(new_solutions, key=utility)
+    
+    # Refine the solution by ensuring it is efficient and handles edge cases
+    refined_solution = refine_solution(best_solution)
+    return refined_solution
+
+def refine_solution(solution):
+    """Refines the given algorithm to improve its efficiency and handle edge cases."""
+    # Example: Refine the algorithm to reduce time complexity
+    import time
+    
+    start_time = time.time()
+    # Original algorithm
+    improved_solution = original_algorithm(solution)
+    end_time = time.time()
+    
+    # Refinement: Check if the algorithm improved
+    if end_time - start_time < 0.1:  # Consider an improvement if it takes less than 0.1 seconds
+        print("Refinement found! Algorithm improved.")
+        # Implement the refinement (e.g., add optimizations, change data structures, etc.)
+        improved_solution = improved_algorithm(solution)
+    else:
+        print("No improvement found. Keeping the original solution.")
+    
+    return improved_solution
