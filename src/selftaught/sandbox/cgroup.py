@@ -96,6 +96,10 @@ class SlotCgroup:
     version: int
     baseline: int = 0  # the fork-server's own memory once it has started
 
+    @property
+    def _limit_file(self) -> Path:
+        return self.path / ("memory.limit_in_bytes" if self.version == 1 else "memory.max")
+
     def adopt(self, pid: int) -> None:
         _write(self.path / "cgroup.procs", str(pid))
 
@@ -106,10 +110,10 @@ class SlotCgroup:
     def limit(self, run_bytes: int) -> None:
         """The slot's limit for the next run: baseline + the run's memory limit + slack."""
         value = self.baseline + run_bytes + SLACK_BYTES
-        _write(self.path / ("memory.limit_in_bytes" if self.version == 1 else "memory.max"), str(value))
+        _write(self._limit_file, str(value))
 
     def current_limit(self) -> int:
-        text = (self.path / ("memory.limit_in_bytes" if self.version == 1 else "memory.max")).read_text()
+        text = self._limit_file.read_text()
         return int(text) if text.strip() != "max" else -1
 
     def remove(self) -> None:

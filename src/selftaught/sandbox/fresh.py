@@ -20,6 +20,13 @@ import os
 import sys
 
 
+def _check(result: int, what: str) -> None:
+    """A libc call's result (ctypes with use_errno): raise with its errno unless it is 0."""
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
 class FreshPids:
     """Each program is pid 1 of a pid namespace of its own, so nothing it does to pid numbers
     reaches the next program: in one shared namespace, a program that started threads until the
@@ -64,24 +71,19 @@ class FreshPids:
         if os.waitstatus_to_exitcode(status) != 0:
             raise OSError(f"a program forked in a new pid namespace was not its pid 1 (status {status})")
 
-    def _check(self, result: int, what: str) -> None:
-        if result != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"{what}: {os.strerror(error)}")
-
     def fork(self) -> int:
         """os.fork(), with the child in a pid namespace of its own: 0 in the child, the child's
         pid (as the fork-server sees it, a child of the fork-server) in the fork-server."""
         if self.mode == "off":
             return os.fork()
         if self.mode == "setns":
-            self._check(self.libc.unshare(self.CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+            _check(self.libc.unshare(self.CLONE_NEWPID), "unshare(CLONE_NEWPID)")
             pid = 0
             try:
                 pid = os.fork()
             finally:
                 if pid != 0 or sys.exc_info()[0] is not None:  # the fork-server, also if fork failed
-                    self._check(self.libc.setns(self.own, self.CLONE_NEWPID), "setns(own pidfd, CLONE_NEWPID)")
+                    _check(self.libc.setns(self.own, self.CLONE_NEWPID), "setns(own pidfd, CLONE_NEWPID)")
             return pid
         read_end, write_end = os.pipe()
         nursery = os.fork()
@@ -133,18 +135,13 @@ class Scratch:
             self.options = (f"size={int(settings['scratch_bytes'])},nr_inodes={int(settings['scratch_inodes'])},"
                             "mode=0700").encode()
             # a mount namespace of the fork-server's own: mounts here reach nobody else
-            self._check(self.libc.unshare(self.CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-            self._check(self.libc.mount(None, b"/", None, self.MS_REC | self.MS_PRIVATE, None), "make / private")
+            _check(self.libc.unshare(self.CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            _check(self.libc.mount(None, b"/", None, self.MS_REC | self.MS_PRIVATE, None), "make / private")
             self._mount()
         self.pristine = self._state()
 
-    def _check(self, result: int, what: str) -> None:
-        if result != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"{what}: {os.strerror(error)}")
-
     def _mount(self) -> None:
-        self._check(self.libc.mount(b"scratch", self.path.encode(), b"tmpfs",
+        _check(self.libc.mount(b"scratch", self.path.encode(), b"tmpfs",
                                     self.MS_NOSUID | self.MS_NODEV | self.MS_NOATIME, self.options),
                     f"mount a tmpfs on {self.path}")
 
@@ -168,7 +165,7 @@ class Scratch:
             if not self.mounted:
                 _wipe(self.path)
                 return not os.listdir(self.path)
-            self._check(self.libc.umount2(self.path.encode(), self.MNT_DETACH), f"unmount {self.path}")
+            _check(self.libc.umount2(self.path.encode(), self.MNT_DETACH), f"unmount {self.path}")
             self._mount()
             self.pristine = self._state()  # a new tmpfs: new timestamps
             return not self.pristine[0]
