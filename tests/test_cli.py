@@ -37,7 +37,7 @@ def test_help_explains_and_gives_an_example(command):
         (["--temperature", "9"], "temperature 9.0 is out of range", "between 0 and 2"),
         (["--max-calls", "0"], "max_calls=0 allows no calls", "--max-calls to 1 or more"),
         (["--max-responses", "0"], "allows no responses", "--max-responses"),
-        (["--cache", "sometimes"], "unknown cache mode", "off, readwrite, replay"),
+        (["--cache", "sometimes"], "lm.cache = 'sometimes' is not one of", "'off', 'readwrite', 'replay'"),
         (["--backend", "openai"], "needs a model name", "--model"),
     ],
 )
@@ -165,7 +165,7 @@ def test_budget_keys_in_the_lm_table_are_refused_for_runs(tmp_path):
                        "lm.max_calls is not a language-model setting", "lm_calls in the [run] table")
     config.write_text("[run]\nmax_tokens = 100\n")
     assert_clear_error(selftaught("improve", "fibonacci", "--config", str(config)),
-                       "run.max_tokens is a language-model setting", "[lm] table")
+                       "run.max_tokens is a setting of the [lm] table", "[lm] table")
 
 
 def test_improve_needs_a_task_or_a_run_to_resume():

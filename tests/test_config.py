@@ -8,7 +8,7 @@ from selftaught.config import Config, load
 from selftaught.errors import ConfigError
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig
-from selftaught.settings import PRESETS
+from selftaught.settings import PLACEMENTS, PRESETS, Placement
 
 
 def roundtrip(config: Config) -> Config:
@@ -22,9 +22,9 @@ def test_each_value_is_stored_once():
 
 
 def test_the_session_budget_is_derived_from_the_run():
-    small = Config(LMConfig(), PRESETS["small"])  # 2 workers x 3 responses, 6 candidates
+    small = Config(LMConfig(), PRESETS["small"], PLACEMENTS["small"])  # 2 workers x 3 responses, 6 candidates
     assert small.session_budget() == Budget(2, 6)
-    wide = Config(LMConfig(), dataclasses.replace(PRESETS["small"], workers=4, improver_slots=5))
+    wide = Config(LMConfig(), PRESETS["small"], Placement(workers=4, improver_slots=5))
     assert wide.session_budget() == Budget(2, 12)
     assert Config(LMConfig(), PRESETS["paper"]).session_budget() == Budget(4, 6)
 
@@ -45,29 +45,55 @@ def test_older_records_still_load():
     assert config.session_budget() == Budget(2, 6)  # the run's, not the recorded copy
 
 
-def test_moved_changes_where_a_run_goes_and_nothing_else():
-    config = Config(LMConfig(), PRESETS["small"])
-    moved = config.moved("ray", "10.0.0.1:6379")
-    assert (moved.run.executor, moved.run.ray_address) == ("ray", "10.0.0.1:6379")
-    assert dataclasses.replace(moved.run, executor="local", ray_address="") == config.run
+def test_placed_changes_where_a_run_goes_and_nothing_else():
+    config = Config(LMConfig(), PRESETS["small"], PLACEMENTS["small"])
+    elsewhere = Placement(executor="ray", ray_address="10.0.0.1:6379")
+    moved = config.placed(elsewhere)
+    assert moved.placement == elsewhere and (moved.lm, moved.run, moved.unsafe) == (config.lm, config.run, False)
+
+
+def test_the_recipe_and_the_placement_are_recorded_apart():
+    record = Config(LMConfig(), PRESETS["small"], PLACEMENTS["small"]).record()
+    assert record["placement"]["workers"] == 2 and "workers" not in record["run"]
+    assert "sample_seed" in record["run"] and "sample_seed" not in record["placement"]
+
+
+def test_runs_that_recorded_their_placement_with_the_recipe_still_load():
+    # experiments 1-3's runs (the data's runs/) kept executor, workers and slots under "run"
+    old = {"run": {**dataclasses.asdict(PRESETS["small"]), "workers": 2, "executor": "local", "ray_address": "",
+                   "lm_replicas": "", "improver_slots": 3, "program_slots": 2},
+           "lm": {"backend": "local", "cache": "readwrite"}, "unsafe_no_sandbox": False}
+    config = Config.from_record(old)
+    assert config.run == PRESETS["small"] and config.placement == PLACEMENTS["small"]
 
 
 def test_load_layers_preset_toml_and_flags(tmp_path):
     toml = tmp_path / "c.toml"
-    toml.write_text('[lm]\nmax_tokens = 512\ntemperature = 1\n[run]\nn_tests = 3\n')
-    config = load("small", toml, lm_flags={"temperature": None}, run_flags={"utility_budget": 9})
+    toml.write_text('[lm]\nmax_tokens = 512\ntemperature = 1\n[run]\nn_tests = 3\n[placement]\nworkers = 3\n'
+                    'improver_slots = 4\n')
+    config = load("small", toml, lm_flags={"temperature": None}, run_flags={"utility_budget": 9},
+                  placement_flags={"program_slots": 5, "workers": None})
     assert (config.lm.max_tokens, config.lm.temperature) == (512, 1.0)
     assert (config.run.n_tests, config.run.utility_budget, config.run.lm_calls) == (3, 9, 2)
+    assert config.placement == Placement(workers=3, improver_slots=4, program_slots=5)
 
 
 @pytest.mark.parametrize("text, problem, fix", [
     ("[lm]\nmax_calls = 3\n", "lm.max_calls is not a language-model setting", "lm_calls in the [run] table"),
-    ("[run]\nmax_tokens = 3\n", "run.max_tokens is a language-model setting", "[lm] table"),
-    ("[lm]\ntimeout_s = true\n", "lm.timeout_s = True is not a float", "give timeout_s a float"),
-    ("[run]\nn_tests = true\n", "run.n_tests = True is not a int", "give n_tests a int"),
-    ('[lm]\nmax_tokens = "100"\n', "lm.max_tokens = '100' is not a int", "(no quotes)"),
-    ('[run]\nn_tests = "3"\n', "run.n_tests = '3' is not a int", "(no quotes)"),
-    ("[run]\nworkerz = 3\n", "unknown setting run.workerz", "workers"),
+    ("[run]\nmax_tokens = 3\n", "run.max_tokens is a setting of the [lm] table", "[lm] table"),
+    ("[run]\nworkers = 3\n", "run.workers is a setting of the [placement] table", "[placement] table"),
+    ("[placement]\nn_tests = 3\n", "placement.n_tests is a setting of the [run] table", "[run] table"),
+    ('[placement]\nworkers = "3"\n', "placement.workers = '3' is not an integer", "(no quotes)"),
+    ("[lm]\ntimeout_s = true\n", "lm.timeout_s = True is not a number", "give timeout_s a number"),
+    ("[run]\nn_tests = true\n", "run.n_tests = True is not an integer", "give n_tests an integer"),
+    ('[lm]\nmax_tokens = "100"\n', "lm.max_tokens = '100' is not an integer", "(no quotes)"),
+    ('[run]\nn_tests = "3"\n', "run.n_tests = '3' is not an integer", "(no quotes)"),
+    ('[run]\naccept = "best"\n', "run.accept = 'best' is not one of 'paper', 'incumbent', 'paired'", "give accept one of"),
+    ('[placement]\nexecutor = "slurm"\n', "placement.executor = 'slurm' is not one of 'local', 'ray'", "give executor"),
+    ('[lm]\ncache = "sometimes"\n', "lm.cache = 'sometimes' is not one of 'off', 'readwrite', 'replay'", "give cache"),
+    ('[run]\npreset = "paper"\n', "run.preset cannot be set here", "--preset"),
+    ("[run]\nworkerz = 3\n", "unknown setting run.workerz", "did you mean placement.workers?"),
+    ("[run]\nn_test = 3\n", "unknown setting run.n_test", "did you mean run.n_tests?"),
 ])
 def test_every_table_refuses_wrong_values_the_same_way(tmp_path, text, problem, fix):
     toml = tmp_path / "c.toml"

@@ -26,3 +26,14 @@ def test_the_readme_task_example_is_the_builtin_fibonacci_task():
     builtin = ROOT / "src" / "selftaught" / "tasks" / "builtin" / "fibonacci"
     for name in ("task.toml", "seed.py", "utility.txt", "scorer.py"):
         assert (builtin / name).read_text().strip() in readme, f"README's {name} is out of date"
+
+
+def test_the_readme_config_example_loads(tmp_path):
+    from selftaught.config import load
+
+    (example,) = [block for block in re.findall(r"```toml\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+                  if block.startswith("[lm]")]
+    path = tmp_path / "example.toml"
+    path.write_text(example)
+    config = load("small", path)
+    assert (config.lm.backend, config.run.lm_calls, config.placement.workers) == ("openai", 4, 2)

@@ -38,15 +38,25 @@ def test_flags_override_toml_which_overrides_the_preset(tmp_path):
 @pytest.mark.parametrize("overrides, problem", [
     ({"utility_budget": 0}, "utility_budget = 0 must be at least 1"),
     ({"n_tests": 0}, "n_tests = 0"),
-    ({"improver_slots": 2}, "improver_slots = 2 is too few for 2 worker"),
-    ({"workers": 0}, "workers = 0 must be at least 1"),
     ({"iterations": -1}, "iterations = -1 is negative"),
-    ({"accept": "best"}, "accept = 'best' is not an acceptance rule"),
+    ({"accept": "best"}, "accept = 'best' is not one of 'paper', 'incumbent', 'paired'"),
     ({"race_first_runs": 9}, "race_first_runs = 9 must lie between 1 and race_max_runs = 6"),
 ])
 def test_bad_budgets_are_named(overrides, problem):
     with pytest.raises(ConfigError, match=problem.replace("(", r"\(")):
         resolve("small", None, **overrides)
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"improver_slots": 2}, "improver_slots = 2 is too few for 2 worker"),
+    ({"workers": 0}, "workers = 0 must be at least 1"),
+    ({"program_slots": 0}, "program_slots = 0 must be at least 1"),
+])
+def test_bad_placements_are_named(overrides, problem):
+    from selftaught.settings import place
+
+    with pytest.raises(ConfigError, match=problem):
+        place("small", None, **overrides)
 
 
 def test_unknown_preset_and_toml_key(tmp_path):
@@ -68,10 +78,10 @@ def test_derived_limits():
 def test_toml_values_are_type_checked(tmp_path):
     toml = tmp_path / "run.toml"
     toml.write_text('[run]\nn_tests = "3"\n')
-    with pytest.raises(ConfigError, match="run.n_tests = '3' is not a int"):
+    with pytest.raises(ConfigError, match="run.n_tests = '3' is not an integer"):
         resolve("small", toml)
     toml.write_text('[run]\naccept = 1\nimprover_time_limit_s = 60\n')
-    with pytest.raises(ConfigError, match="accept = 1 is not a str"):
+    with pytest.raises(ConfigError, match="accept = 1 is not one of 'paper', 'incumbent', 'paired'"):
         resolve("small", toml)
     toml.write_text('[run]\nimprover_time_limit_s = 60\n')
     assert resolve("small", toml).improver_time_limit_s == 60

@@ -29,7 +29,7 @@ from selftaught.lm.local.embedded import Progress
 from selftaught.loop import SelfImprovement
 from selftaught.runs.rundir import RunDir
 from selftaught.session import open_session
-from selftaught.settings import TRANSFER_TASKS, RunSettings
+from selftaught.settings import PLACEMENT_FIELDS, RUN_FIELDS, TRANSFER_TASKS
 from selftaught.stop import (ImproveReport, improve_task, labelled_improvers, labelled_sources, load_improver,
                              seed_program_scores, self_improvement, transfer_improvers)
 from selftaught.tasks.loader import load_task
@@ -43,35 +43,38 @@ __all__ = ["Display", "configure", "improve", "open_run", "self_improve", "trans
 Display = Callable[[RunDir, str, "int | None"], ContextManager["Progress | None"]]
 
 _LM_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"budget"}
-_RUN_FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"preset"}
+_RUN_FIELDS = set(RUN_FIELDS)
+_PLACEMENT_FIELDS = set(PLACEMENT_FIELDS)
 
 
 def configure(preset: str = "small", config_file: Path | None = None, *, unsafe: bool = False,
               **settings: Any) -> Config:
     """A run's Config, as the CLI builds it: the preset, the [lm] and [run] tables of
-    `config_file`, OPENAI_* variables, then `settings` (LM and run fields by name; None: unset).
-    A run without a sample seed gets a fresh one (config.load)."""
-    unknown = set(settings) - _LM_FIELDS - _RUN_FIELDS
+    `config_file`, OPENAI_* variables, then `settings` (LM, run and placement fields by name;
+    None: unset). A run without a sample seed gets a fresh one (config.load)."""
+    unknown = set(settings) - _LM_FIELDS - _RUN_FIELDS - _PLACEMENT_FIELDS
     if unknown:
         raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}",
-                          f"use a language-model setting ({', '.join(sorted(_LM_FIELDS))}) or a run setting "
-                          f"({', '.join(sorted(_RUN_FIELDS))})")
+                          f"use a language-model setting ({', '.join(sorted(_LM_FIELDS))}), a run setting "
+                          f"({', '.join(sorted(_RUN_FIELDS))}) or a placement ({', '.join(sorted(_PLACEMENT_FIELDS))})")
     lm = {k: v for k, v in settings.items() if k in _LM_FIELDS}
     run = {k: v for k, v in settings.items() if k in _RUN_FIELDS}
-    return load(preset, config_file, lm_flags=lm, run_flags=run, unsafe=unsafe)
+    placement = {k: v for k, v in settings.items() if k in _PLACEMENT_FIELDS}
+    return load(preset, config_file, lm_flags=lm, run_flags=run, placement_flags=placement, unsafe=unsafe)
 
 
 def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume: Path | str | None = None,
              instance_secret: Path | str | None = None, store_instance_key: bool = False,
              **record: object) -> tuple[RunDir, Config]:
     """A new run directory under `runs_dir` recording `config` (and `record`), or the one being
-    resumed, whose saved config and instance key then win (only where it runs may change)."""
+    resumed, whose saved config and instance key then win: only where it runs (`config.placement`)
+    may change."""
     secret = read_secret(Path(instance_secret)) if instance_secret is not None else None
     if resume is None:
         return RunDir.create(Path(runs_dir), command, config.record(**record), secret, store_instance_key), config
     run = RunDir.resume(Path(resume), command, secret)
     run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
-    return run, Config.from_record(run.settings).moved(config.run.executor, config.run.ray_address)
+    return run, Config.from_record(run.settings).placed(config.placement)
 
 
 def task_ref(task: str) -> str:

@@ -1,63 +1,74 @@
 """`Config`: everything a run computes with, each value stored once.
 
-    lm      the language-model layer: backend, model, max_tokens, temperature, cache, server
-    run     the recipe: budgets, acceptance rule, executor (`settings.RunSettings`)
-    unsafe  whether LM-written code runs without the sandbox
+    lm         the language-model layer: backend, model, max_tokens, temperature, cache, server
+    run        the recipe: budgets, acceptance rule, sample seed (`settings.RunSettings`)
+    placement  where improver runs go: executor, workers, slots, LM replicas (`settings.Placement`)
+    unsafe     whether LM-written code runs without the sandbox
 
 The LM budget is the run's (`run.lm_calls` x `run.lm_responses` per improver run); the budget
 the LM layer is opened with, which sizes the local server's parallel slots, is derived from it
 and never stored. A resumed run rebuilds its Config from config.json alone: no TOML file, no
-environment variable.
+environment variable; only its placement may change (`placed`), since where a unit runs never
+changes what it computes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
-from selftaught.settings import RunSettings, resolve
+from selftaught.settings import PLACEMENT_FIELDS, Placement, RunSettings, place, resolve
+
 
 @dataclass(frozen=True)
 class Config:
     lm: LMConfig
     run: RunSettings
+    placement: Placement = field(default_factory=Placement)
     unsafe: bool = False
 
     def session_budget(self) -> Budget:
         """The budget a session's LM client opens with: lm_calls calls per improver run, and a
         server slot per response that can be asked for at once (every worker's call, or the
         improver-of-improvers' candidates). Derived, never stored."""
-        at_once = max(self.run.lm_responses * self.run.workers, self.run.meta_responses)
+        at_once = max(self.run.lm_responses * self.placement.workers, self.run.meta_responses)
         return Budget(self.run.lm_calls, at_once)
 
-    def moved(self, executor: str, ray_address: str) -> "Config":
-        """The same run on another executor: where a run goes may change on resume, what it
-        computes may not."""
-        return dataclasses.replace(self, run=dataclasses.replace(self.run, executor=executor, ray_address=ray_address))
+    def placed(self, placement: Placement) -> "Config":
+        """The same run placed elsewhere: where a run goes may change on resume, what it computes
+        may not."""
+        return dataclasses.replace(self, placement=placement)
 
     def record(self, **extra: object) -> dict:
         """What config.json keeps (no secrets: only the name of the key's variable)."""
         lm = {f.name: getattr(self.lm, f.name) for f in dataclasses.fields(self.lm)}
         lm["cache"] = self.lm.cache.value
-        return {"run": dataclasses.asdict(self.run), "lm": lm, "unsafe_no_sandbox": self.unsafe, **extra}
+        return {"run": dataclasses.asdict(self.run), "placement": dataclasses.asdict(self.placement), "lm": lm,
+                "unsafe_no_sandbox": self.unsafe, **extra}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "Config":
-        """Exactly the config a run recorded (older records: see RunSettings.from_record)."""
-        return cls(lm_from_record(record["lm"]), RunSettings.from_record(record["run"]),
+        """Exactly the config a run recorded. Experiments 1-3's runs recorded the placement inside
+        "run"; it is read from there when the record has no "placement" of its own."""
+        placement = record.get("placement")
+        if placement is None:
+            placement = {k: v for k, v in record["run"].items() if k in PLACEMENT_FIELDS}
+        return cls(lm_from_record(record["lm"]), RunSettings.from_record(record["run"]), Placement(**placement),
                    bool(record.get("unsafe_no_sandbox", False)))
 
 
 def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any] | None = None,
-         run_flags: Mapping[str, Any] | None = None, unsafe: bool = False) -> Config:
-    """A STOP command's config: the preset, then the [lm] and [run] tables of `toml_path`, then
-    OPENAI_* environment variables (lm), then flags (None: not given)."""
+         run_flags: Mapping[str, Any] | None = None, placement_flags: Mapping[str, Any] | None = None,
+         unsafe: bool = False) -> Config:
+    """A STOP command's config: the preset, then the [lm], [run] and [placement] tables of
+    `toml_path`, then OPENAI_* environment variables (lm), then flags (None: not given)."""
     run = resolve(preset, toml_path, **(run_flags or {}))
     if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
         run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))
-    return Config(from_sources(toml_path, **(lm_flags or {})), run, unsafe)
+    return Config(from_sources(toml_path, **(lm_flags or {})), run, place(preset, toml_path, **(placement_flags or {})),
+                  unsafe)

@@ -38,16 +38,16 @@ class Session:
 
 @contextmanager
 def open_session(run: RunDir, config: Config, progress: Progress | None = None) -> Iterator[Session]:
-    settings = config.run
-    executor = make_executor(settings.workers, settings.executor, settings.ray_address)
+    settings, placement = config.run, config.placement
+    executor = make_executor(placement)
     replicas = None
     try:
         lm_config = config.lm
-        if settings.lm_replicas:  # engines on the cluster's nodes; this client spreads requests over them
+        if placement.lm_replicas:  # engines on the cluster's nodes; this client spreads requests over them
             replicas = executor.start_replicas(config.lm, config.session_budget().max_responses_per_call,  # type: ignore[attr-defined]
-                                               settings.lm_replicas)
+                                               placement.lm_replicas)
             lm_config = replicas.lm_config(config.lm)
-        with open_pools(settings.improver_slots, settings.program_slots, config.unsafe) as pools, \
+        with open_pools(placement.improver_slots, placement.program_slots, config.unsafe) as pools, \
                 open_language_model(lm_config, config.session_budget(), run.usage_log, progress) as lm:
             served = getattr(lm.backend, "served", None)
             if served is not None:  # which llama.cpp build served, and why (a fallback on this CPU)

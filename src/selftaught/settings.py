@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args
 from selftaught.errors import ConfigError
 from selftaught.fields import described, flag
 from selftaught.lm.budget import Budget
-from selftaught.tomlconfig import read_table, typed, unknown_key
+from selftaught.tomlconfig import read_table, validated
 
 # Names only: the rules live in selftaught/acceptance, the executors in selftaught/executors, and
 # both import these, so that settings stay a leaf of the import graph.
@@ -88,26 +88,11 @@ class RunSettings:
     final_runs: int = described("Paired runs per task comparing the last improver with the seed improver on test.", 0)
     meta_feedback: bool = described("Tell the improver-of-improvers how the current improver's runs went (how often "
                                 "its output scored below the program it started from, how runs failed).", False)
-    workers: int = described("Improver runs at once on this machine (local executor); the LM server batches their "
-                         "requests.", 1)
-    executor: Executor = described("Where improver runs go: local (this machine, --workers at once) or ray (a Ray "
-                          "cluster; see --ray-address).", "local")
-    ray_address: str = described("ray: the cluster's address, HOST:PORT of `ray start --head` (empty: RAY_ADDRESS, "
-                             "or a Ray started on this machine).", "")
-    lm_replicas: str = described("ray: an engine replica on every node ('per-node') or on N nodes; the run's LM "
-                                 "requests spread over them, each with half its node's CPUs (empty: none, the "
-                                 "model is served where the run starts).", "")
-    improver_slots: int = described("Sandbox slots for improvers: at least --workers + 1.", 2)
-    program_slots: int = described("Sandbox slots for scoring programs (each instance of a split takes one).", 2)
     sample_seed: str = described("Name of the run's LM sample streams in the response cache: two runs with the same "
                              "seed and settings replay the same samples (empty: a fresh random seed per run).", "")
 
     def __post_init__(self) -> None:
-        for name in ("lm_calls", "lm_responses", "utility_budget", "n_tests", "meta_budget",
-                     "improver_slots", "program_slots"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} = {getattr(self, name)} must be at least 1",
-                                  f"set {flag(RunSettings, name)} to 1 or more")
+        _at_least_one(self, ("lm_calls", "lm_responses", "utility_budget", "n_tests", "meta_budget"))
         if self.accept not in RULES:
             raise ConfigError(f"accept = {self.accept!r} is not an acceptance rule", f"use one of: {', '.join(RULES)}")
         if not 1 <= self.race_first_runs <= self.race_max_runs:
@@ -119,18 +104,6 @@ class RunSettings:
             raise ConfigError(f"iterations = {self.iterations} is negative", "set --iterations to 0 or more")
         if self.improver_time_limit_s <= 0:
             raise ConfigError("improver_time_limit_s must be positive", "set --improver-time-limit in seconds")
-        if self.executor not in EXECUTORS:
-            raise ConfigError(f"executor = {self.executor!r} is not an executor", f"use one of: {', '.join(EXECUTORS)}")
-        if self.lm_replicas and self.executor != "ray":
-            raise ConfigError("--lm-replicas is set but the executor is not ray", "add --executor ray")
-        if self.ray_address and self.executor != "ray":
-            raise ConfigError("--ray-address is set but the executor is not ray", "add --executor ray")
-        if self.workers < 1:
-            raise ConfigError(f"workers = {self.workers} must be at least 1", "set --workers 1 or more")
-        if self.improver_slots < self.workers + 1:
-            raise ConfigError(f"improver_slots = {self.improver_slots} is too few for {self.workers} worker(s): one "
-                              "slot improves improvers, one per worker is improved",
-                              f"set --improver-slots {self.workers + 1} or more")
 
     @property
     def lm_budget(self) -> Budget:
@@ -158,13 +131,53 @@ class RunSettings:
 
     @classmethod
     def from_record(cls, record: dict) -> "RunSettings":
-        """The settings a run directory's config.json recorded (older runs: keep_incumbent, and
-        max_tokens, which the LM config holds)."""
-        values = dict(record)
-        values.pop("max_tokens", None)
-        if values.pop("keep_incumbent", False):
+        """The settings a run directory's config.json recorded. Runs of experiments 1-3 (the
+        data's runs/) recorded their placement here too: config.Config.from_record moves it."""
+        values = {k: v for k, v in record.items() if k not in PLACEMENT_FIELDS}
+        if values.pop("keep_incumbent", False):  # experiment 1's runs
             values["accept"] = "incumbent"
+        values.pop("max_tokens", None)  # experiment 1's runs; the LM config holds it
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a run's improver runs go: never what they compute. A unit's samples and result do not
+    depend on the executor, the number of workers or the slots (executors/__init__.py), so a
+    resumed run takes the placement it is resumed with, and config.json keeps this apart from
+    the recipe (RunSettings)."""
+
+    workers: int = described("Improver runs at once on this machine (local executor); the LM server batches their "
+                         "requests.", 1)
+    executor: Executor = described("Where improver runs go: local (this machine, --workers at once) or ray (a Ray "
+                          "cluster; see --ray-address).", "local")
+    ray_address: str = described("ray: the cluster's address, HOST:PORT of `ray start --head` (empty: RAY_ADDRESS, "
+                             "or a Ray started on this machine).", "")
+    lm_replicas: str = described("ray: an engine replica on every node ('per-node') or on N nodes; the run's LM "
+                                 "requests spread over them, each with half its node's CPUs (empty: none, the "
+                                 "model is served where the run starts).", "")
+    improver_slots: int = described("Sandbox slots for improvers: at least --workers + 1.", 2)
+    program_slots: int = described("Sandbox slots for scoring programs (each instance of a split takes one).", 2)
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"executor = {self.executor!r} is not an executor", f"use one of: {', '.join(EXECUTORS)}")
+        if self.lm_replicas and self.executor != "ray":
+            raise ConfigError("--lm-replicas is set but the executor is not ray", "add --executor ray")
+        if self.ray_address and self.executor != "ray":
+            raise ConfigError("--ray-address is set but the executor is not ray", "add --executor ray")
+        _at_least_one(self, ("workers", "improver_slots", "program_slots"))
+        if self.improver_slots < self.workers + 1:
+            raise ConfigError(f"improver_slots = {self.improver_slots} is too few for {self.workers} worker(s): one "
+                              "slot improves improvers, one per worker is improved",
+                              f"set --improver-slots {self.workers + 1} or more")
+
+
+def _at_least_one(settings: object, names: tuple[str, ...]) -> None:
+    for name in names:
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} = {getattr(settings, name)} must be at least 1",
+                              f"set {flag(type(settings), name)} to 1 or more")
 
 
 _PAPER = ImproverLimits()
@@ -177,25 +190,42 @@ PRESETS: dict[str, RunSettings] = {
     # candidates that behave like the incumbent cost almost nothing (same samples, same scores).
     "small": RunSettings(preset="small", lm_calls=2, lm_responses=3, utility_budget=6, n_tests=2,
                          meta_budget=6, iterations=2, improver_time_limit_s=600,
-                         accept="paired", meta_responses=6, race_first_runs=2, race_max_runs=6,
-                         final_runs=4, workers=2, improver_slots=3),
+                         accept="paired", meta_responses=6, race_first_runs=2, race_max_runs=6, final_runs=4),
 }
-_FIELDS = {f.name for f in dataclasses.fields(RunSettings)} - {"preset"}
+# Where each preset runs by default: the paper's runs one improver run at a time; small keeps a
+# 2-core laptop's two cores busy (2 workers, so 3 improver slots).
+PLACEMENTS: dict[str, Placement] = {"paper": Placement(), "small": Placement(workers=2, improver_slots=3)}
+RUN_FIELDS = tuple(f.name for f in dataclasses.fields(RunSettings) if f.name != "preset")
+PLACEMENT_FIELDS = tuple(f.name for f in dataclasses.fields(Placement))
 
 
 def resolve(preset: str, toml_path: Path | None = None, **overrides: Any) -> RunSettings:
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}", f"use one of: {', '.join(PRESETS)}")
+    """The [run] settings: the preset's, then the [run] table of `toml_path`, then `overrides`
+    (None: not given)."""
+    return _layered(PRESETS, preset, "run", toml_path, overrides)
+
+
+def place(preset: str, toml_path: Path | None = None, **overrides: Any) -> Placement:
+    """The [placement] settings, layered like resolve()'s."""
+    return _layered(PLACEMENTS, preset, "placement", toml_path, overrides)
+
+
+_ELSEWHERE = {"max_tokens": "lm", **{name: "placement" for name in PLACEMENT_FIELDS},
+              **{name: "run" for name in RUN_FIELDS}}
+
+
+def _layered(presets: dict[str, Any], preset: str, table_name: str, toml_path: Path | None,
+             overrides: dict[str, Any]) -> Any:
+    if preset not in presets:
+        raise ConfigError(f"unknown preset {preset!r}", f"use one of: {', '.join(presets)}")
+    base = presets[preset]
+    fields = {f.name for f in dataclasses.fields(base)}
+    elsewhere = {k: v for k, v in _ELSEWHERE.items() if k not in fields}
+    layers = [(str(toml_path), read_table(toml_path, table_name))] if toml_path is not None else []
+    layers.append(("the given settings", {k: v for k, v in overrides.items() if v is not None}))
     values: dict[str, Any] = {}
-    if toml_path is not None:
-        table = read_table(toml_path, "run")
-        for key, value in table.items():
-            if key == "max_tokens":
-                raise ConfigError(f"{toml_path}: run.max_tokens is a language-model setting",
-                                  "move it to the [lm] table")
-            if key not in _FIELDS:
-                raise unknown_key(str(toml_path), "run", key, _FIELDS)
-            typed(str(toml_path), f"run.{key}", value, type(getattr(PRESETS[preset], key)))
-        values.update(table)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return dataclasses.replace(PRESETS[preset], **values)
+    for source, layer in layers:
+        if "preset" in layer:  # the preset is the bottom layer, so it cannot be one of the layers
+            raise ConfigError(f"{source}: {table_name}.preset cannot be set here", "choose the preset with --preset")
+        values.update(validated(type(base), table_name, source, layer, elsewhere))
+    return dataclasses.replace(base, **values)

@@ -1,15 +1,27 @@
-"""Reading a TOML config: one table at a time, every value checked against its declared type.
+"""Reading settings: one table of a TOML config at a time, every value checked against the type
+its settings dataclass declares.
 
-One validator for every table ([lm], [run]), so a value is accepted or refused the same way
-wherever it is written: no conversions (`timeout_s = true` is not 1.0 s, `n_tests = "3"` is
-not 3), except an integer where a float is declared.
+One validator for every table ([lm], [run], [placement]) and for settings given as flags or
+keyword arguments, so a value is accepted or refused the same way wherever it is written. The
+type check is pydantic's, in strict mode: no conversions (`timeout_s = true` is not 1.0 s,
+`n_tests = "3"` is not 3), except an integer where a float is declared. TOML has no paths,
+tuples or enums, so strings and lists stand for those (lax mode for those fields alone). Range
+rules ("at least 1") stay with the dataclasses, which say the fix in their own terms.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import enum
+import functools
 import tomllib
+import types
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+
+from pydantic import TypeAdapter, ValidationError
 
 from selftaught.errors import ConfigError
 
@@ -28,15 +40,70 @@ def read_table(path: Path, table_name: str) -> dict[str, Any]:
     return table
 
 
-def typed(source: str, name: str, value: Any, kind: type) -> Any:
-    """`value` as a `kind`, or a ConfigError naming where it came from (`source`), the setting
-    (`name`, e.g. run.n_tests) and the fix."""
-    if type(value) is kind or (kind is float and type(value) is int):
-        return kind(value)
-    key = name.rsplit(".", 1)[-1]
-    raise ConfigError(f"{source}: {name} = {value!r} is not a {kind.__name__}",
-                      f"give {key} a {kind.__name__} value" + (" (no quotes)" if isinstance(value, str) else ""))
+def validated(cls: type, table_name: str, source: str, values: Mapping[str, Any],
+              elsewhere: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`values` (setting -> value) as the types `cls`'s fields declare, or a ConfigError naming
+    where they came from (`source`), the setting (e.g. run.n_tests) and the fix. A key that
+    belongs to another table (`elsewhere`: setting -> table) is refused with that table's name."""
+    fields = _fields(cls)
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            if elsewhere and key in elsewhere:
+                raise ConfigError(f"{source}: {table_name}.{key} is a setting of the [{elsewhere[key]}] table",
+                                  f"move it to the [{elsewhere[key]}] table")
+            raise unknown_key(source, table_name, key, set(fields), elsewhere)
+        adapter, strict, expected = fields[key]
+        try:
+            checked[key] = adapter.validate_python(value, strict=strict)
+        except ValidationError as exc:
+            expected = expected or exc.errors()[0]["msg"].lower().removeprefix("input should be ")
+            numeric = expected in ("an integer", "a number", "true or false")
+            raise ConfigError(f"{source}: {table_name}.{key} = {value!r} is not {expected}",
+                              f"give {key} {expected}" + (" (no quotes)" if isinstance(value, str) and numeric else ""))
+    return checked
 
 
-def unknown_key(source: str, table_name: str, key: str, valid: set[str]) -> ConfigError:
-    return ConfigError(f"{source}: unknown setting {table_name}.{key}", f"valid settings: {', '.join(sorted(valid))}")
+@functools.cache
+def _fields(cls: type) -> dict[str, tuple[TypeAdapter, bool, str | None]]:
+    """Each field's validator, whether it is strict, and what it expects, in words (None: as
+    pydantic says it)."""
+    hints = typing.get_type_hints(cls)
+    found = {}
+    for f in dataclasses.fields(cls):
+        annotation = hints[f.name]
+        kind = base_type(annotation)
+        lax = kind is Path or typing.get_origin(kind) is tuple or (isinstance(kind, type) and issubclass(kind, enum.Enum))
+        found[f.name] = (TypeAdapter(annotation), not lax, _expected(kind))
+    return found
+
+
+def base_type(annotation: Any) -> Any:
+    """`int` of `int`, `int | None` and `Optional[int]`: the type a value must have when given."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    return args[0] if optional and len(args) == 1 else annotation
+
+
+def _expected(kind: Any) -> str | None:
+    words = {int: "an integer", float: "a number", bool: "true or false", str: "a string", Path: "a path"}
+    if kind in words:
+        return words[kind]
+    if typing.get_origin(kind) is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(kind))
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return "one of " + ", ".join(repr(m.value) for m in kind)
+    if typing.get_origin(kind) is tuple:
+        return "a list of strings"
+    return None
+
+
+def unknown_key(source: str, table_name: str, key: str, valid: set[str],
+                elsewhere: Mapping[str, str] | None = None) -> ConfigError:
+    """`key` is no setting of [table_name]: the fix names the nearest setting (of this table, or
+    of the table in `elsewhere`, setting -> table, that holds it) and the table's settings."""
+    tables = {name: table_name for name in valid} | {k: v for k, v in (elsewhere or {}).items() if k not in valid}
+    near = difflib.get_close_matches(key, list(tables), n=1)
+    hint = f"did you mean {tables[near[0]]}.{near[0]}? " if near else ""
+    return ConfigError(f"{source}: unknown setting {table_name}.{key}",
+                       f"{hint}valid settings of [{table_name}]: {', '.join(sorted(valid))}")

@@ -32,7 +32,7 @@ PROGRAMS = [  # parity programs with different, deterministic scores
 SEED = seed_improver()
 VARIANT = "# the same improver, other source\n" + SEED
 SETTINGS = dataclasses.replace(PRESETS["small"], lm_calls=1, lm_responses=2, utility_budget=2, n_tests=2,
-                               improver_time_limit_s=120.0, workers=2, improver_slots=3)
+                               improver_time_limit_s=120.0)
 
 
 class ScriptedModel:

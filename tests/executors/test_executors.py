@@ -4,10 +4,12 @@ import time
 import pytest
 
 from selftaught.executors import LocalExecutor, SerialExecutor, make_executor
+from selftaught.settings import Placement
 
 
 def test_make_executor_picks_serial_for_one_worker():
-    assert isinstance(make_executor(1), SerialExecutor) and isinstance(make_executor(3), LocalExecutor)
+    assert isinstance(make_executor(Placement()), SerialExecutor)
+    assert isinstance(make_executor(Placement(workers=3, improver_slots=4)), LocalExecutor)
 
 
 def test_local_executor_runs_units_at_once_and_keeps_their_order():
@@ -47,13 +49,13 @@ def test_a_failing_unit_reraises_after_the_others_finished():
         executor.close()
 
 
-def test_settings_name_an_executor_and_an_address_only_for_ray():
+def test_a_placement_names_an_executor_and_an_address_only_for_ray():
     import dataclasses
 
     from selftaught.errors import ConfigError
-    from selftaught.settings import PRESETS
+    from selftaught.settings import PLACEMENTS
 
-    small = PRESETS["small"]
+    small = PLACEMENTS["small"]
     assert (small.executor, small.ray_address) == ("local", "")
     with pytest.raises(ConfigError, match="'slurm' is not an executor"):
         dataclasses.replace(small, executor="slurm")

@@ -22,7 +22,7 @@ from selftaught.lm.cache import CacheMode  # noqa: E402
 from selftaught.lm.config import LMConfig  # noqa: E402
 from selftaught.runs.rundir import RunDir  # noqa: E402
 from selftaught.session import open_session  # noqa: E402
-from selftaught.settings import PRESETS  # noqa: E402
+from selftaught.settings import PRESETS, Placement  # noqa: E402
 
 from tests.executors.test_ray import RAY, LocalCluster  # noqa: E402
 
@@ -54,11 +54,11 @@ def cluster():
 
 @pytest.mark.embedded
 def test_a_run_on_two_nodes_uses_the_replica_on_each(cluster, tmp_path):
-    settings = dataclasses.replace(PRESETS["small"], executor="ray", ray_address=cluster.address,
-                                   lm_replicas="per-node", workers=1, improver_slots=2, lm_responses=1,
-                                   meta_responses=1, sample_seed="replicas")
+    settings = dataclasses.replace(PRESETS["small"], lm_responses=1, meta_responses=1, sample_seed="replicas")
+    placement = Placement(executor="ray", ray_address=cluster.address, lm_replicas="per-node")
     cache = tmp_path / "cache.sqlite"
-    config = Config(LMConfig(cache=CacheMode.READWRITE, cache_path=cache, max_tokens=8, ctx_per_slot=1024), settings)
+    config = Config(LMConfig(cache=CacheMode.READWRITE, cache_path=cache, max_tokens=8, ctx_per_slot=1024), settings,
+                    placement)
     run = RunDir.create(tmp_path / "runs", "improve", {})
     texts: dict[int, list[str]] = {}
 
@@ -86,5 +86,5 @@ def test_a_run_on_two_nodes_uses_the_replica_on_each(cluster, tmp_path):
 
 def test_replicas_need_the_ray_executor():
     with pytest.raises(ConfigError, match="--lm-replicas is set but the executor is not ray") as error:
-        dataclasses.replace(PRESETS["small"], lm_replicas="per-node")
+        Placement(lm_replicas="per-node")
     assert "--executor ray" in error.value.fix

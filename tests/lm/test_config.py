@@ -36,7 +36,7 @@ def test_toml_then_environment_then_flags(tmp_path, monkeypatch):
         ({"max_responses_per_call": 2}, "not a language-model setting", "lm_responses in the [run] table"),
         ({"backend": "gpt"}, "unknown backend 'gpt'", "local, openai, replay"),
         ({"backend": "openai"}, "needs a model name", "--model"),
-        ({"cache": "maybe"}, "unknown cache mode", "readwrite"),
+        ({"cache": "maybe"}, "lm.cache = 'maybe' is not one of 'off', 'readwrite', 'replay'", "give cache one of"),
         ({"max_tokens": 4096}, "no room for the prompt", "--ctx-per-slot"),
     ],
 )
@@ -58,11 +58,11 @@ def test_unknown_toml_key_names_the_file_and_key(tmp_path):
 
 
 @pytest.mark.parametrize("line, problem", [
-    ('max_tokens = "many"', "lm.max_tokens = 'many' is not a int"),
-    ('max_tokens = "100"', "lm.max_tokens = '100' is not a int"),  # no silent conversion
-    ("timeout_s = true", "lm.timeout_s = True is not a float"),  # a bool is not 1.0 s
-    ("threads = 2.5", "lm.threads = 2.5 is not a int"),
-    ("model = 3", "lm.model = 3 is not a str"),
+    ('max_tokens = "many"', "lm.max_tokens = 'many' is not an integer"),
+    ('max_tokens = "100"', "lm.max_tokens = '100' is not an integer"),  # no silent conversion
+    ("timeout_s = true", "lm.timeout_s = True is not a number"),  # a bool is not 1.0 s
+    ("threads = 2.5", "lm.threads = 2.5 is not an integer"),
+    ("model = 3", "lm.model = 3 is not a string"),
     ("model_path = 3", "lm.model_path = 3 is not a path"),
 ])
 def test_wrong_types_in_toml_are_refused_not_converted(tmp_path, line, problem):
@@ -109,7 +109,7 @@ def test_endpoints_come_from_toml_or_flags_and_survive_the_record(tmp_path):
     assert config.endpoints == ("http://a:1/v1", "http://b:2/v1")
     record = {k: getattr(config, k) for k in ("backend", "model", "endpoints")}
     assert from_record({**record, "endpoints": list(config.endpoints)}).endpoints == config.endpoints
-    with pytest.raises(ConfigError, match="lm.endpoints = 5 is not a list of URLs"):
+    with pytest.raises(ConfigError, match="lm.endpoints = 5 is not a list of strings"):
         from_sources(None, backend="openai", model="m", endpoints=5)
     with pytest.raises(ConfigError, match="endpoints are given but the backend is 'local'") as error:
         from_sources(None, endpoints=["http://a:1/v1"])

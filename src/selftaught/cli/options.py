@@ -20,8 +20,9 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from selftaught.fields import flag
-from selftaught.lm.config import LMConfig, base_type
-from selftaught.settings import RunSettings
+from selftaught.lm.config import LMConfig
+from selftaught.settings import PLACEMENTS, PRESETS, Placement, RunSettings
+from selftaught.tomlconfig import base_type
 
 console = Console(stderr=True)
 
@@ -58,25 +59,30 @@ def _lm_default(f: dataclasses.Field) -> str:
     return f" [default: {value}]"
 
 
-def _run_default(f: dataclasses.Field) -> str:
-    from selftaught.settings import PRESETS
+def _preset_default(presets: dict[str, Any]) -> Callable[[dataclasses.Field], str]:
+    """The shown default of a field that the presets set: one value, or each preset's."""
 
-    values = {name: getattr(preset, f.name) for name, preset in PRESETS.items()}
-    if len(set(values.values())) == 1:
-        return f" [default: {next(iter(values.values()))}]" if values["small"] not in ("", None) else ""
-    return " [preset " + ", ".join(f"{name}: {value}" for name, value in values.items()) + "]"
+    def shown(f: dataclasses.Field) -> str:
+        values = {name: getattr(preset, f.name) for name, preset in presets.items()}
+        if len(set(values.values())) == 1:
+            return f" [default: {next(iter(values.values()))}]" if values["small"] not in ("", None) else ""
+        return " [preset " + ", ".join(f"{name}: {value}" for name, value in values.items()) + "]"
+
+    return shown
 
 
 LM = "Language model"
 LM_OPTIONS = _generated(LMConfig, LM, _lm_default) + [
-    _option("config_file", Optional[Path], None, "--config", "TOML file with [lm] and [run] tables; flags override it.", LM),
+    _option("config_file", Optional[Path], None, "--config",
+            "TOML file with [lm], [run] and [placement] tables; flags override it.", LM),
 ]
 
 DEBUG = _option("debug", bool, False, "--debug", "Show tracebacks for errors.", "Options")
 BUDGET = "Budgets (override the preset)"
 RUN_OPTIONS = [
     _option("preset", str, "small", "--preset", RunSettings.__dataclass_fields__["preset"].metadata["help"], BUDGET),
-] + _generated(RunSettings, BUDGET, _run_default)
+] + _generated(RunSettings, BUDGET, _preset_default(PRESETS))
+PLACEMENT_OPTIONS = _generated(Placement, "Where it runs (a resumed run may move)", _preset_default(PLACEMENTS))
 
 
 def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> Callable:
@@ -114,16 +120,19 @@ def lm_options(fn: Callable) -> Callable:
 
 
 def stop_options(fn: Callable) -> Callable:
-    """Add the language-model, preset and budget flags; the command receives `config: Config`."""
+    """Add the language-model, preset, budget and placement flags; the command receives
+    `config: Config`."""
 
     def build(group: dict) -> dict:
         from selftaught.config import load
 
         run = {p.name: group.pop(p.name) for p in RUN_OPTIONS}
+        placement = {p.name: group.pop(p.name) for p in PLACEMENT_OPTIONS}
         config_file = group.pop("config_file")
-        return {"config": load(run.pop("preset"), config_file, lm_flags=group, run_flags=run)}
+        return {"config": load(run.pop("preset"), config_file, lm_flags=group, run_flags=run,
+                               placement_flags=placement)}
 
-    return _inject(LM_OPTIONS + RUN_OPTIONS, build)(fn)
+    return _inject(LM_OPTIONS + RUN_OPTIONS + PLACEMENT_OPTIONS, build)(fn)
 
 
 @contextmanager

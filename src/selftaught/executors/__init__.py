@@ -17,6 +17,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
+from selftaught.settings import Placement
 from selftaught.work import RunSpec, Workplace, attempt
 from selftaught.tasks.task import Task
 
@@ -73,11 +74,12 @@ class LocalExecutor(_InProcess):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(workers: int, kind: str = "local", ray_address: str = "") -> Executor:
+def make_executor(placement: Placement) -> Executor:
     """`local`: serial for one worker, else a pool of `workers`; `ray`: the cluster at
-    `ray_address` ("" starts a one-machine Ray, or joins the one RAY_ADDRESS names)."""
-    if kind == "ray":
+    `ray_address` ("" starts a one-machine Ray, or joins the one RAY_ADDRESS names), whose
+    workers each open `program_slots` sandbox slots."""
+    if placement.executor == "ray":
         from selftaught.executors.ray_cluster import RayExecutor
 
-        return RayExecutor(ray_address)
-    return SerialExecutor() if workers <= 1 else LocalExecutor(workers)
+        return RayExecutor(placement.ray_address, placement.program_slots)
+    return SerialExecutor() if placement.workers <= 1 else LocalExecutor(placement.workers)

@@ -60,8 +60,9 @@ from selftaught.tasks.task import Task
 from selftaught.work import RunSpec, Workplace
 
 class RayExecutor:
-    def __init__(self, address: str = "") -> None:
+    def __init__(self, address: str = "", program_slots: int = 2) -> None:
         self.address = address
+        self.program_slots = program_slots  # each worker process's sandbox pool for scoring programs
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing leaves the cluster
@@ -126,7 +127,7 @@ class RayExecutor:
                 self._desk.close()
             self._desk = Desk(session)
         return UnitContext(mailbox=self._desk.mailbox, limits=session.settings.improver_limits(),
-                           program_slots=session.settings.program_slots,
+                           program_slots=self.program_slots,
                            secret=session.memo.secret or user_secret(), code=code_fingerprint())
 
     def start_replicas(self, lm: LMConfig, slots: int, count: str) -> Replicas:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import types
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,7 +14,7 @@ from selftaught.lm.client import check_temperature
 from selftaught.lm.local import engines
 from selftaught.lm.local import speculative as spec
 from selftaught.lm.local.embedded import QWEN_CODER_1_5B, cache_dir
-from selftaught.tomlconfig import read_table, typed, unknown_key
+from selftaught.tomlconfig import read_table, validated
 
 BACKENDS = ("local", "openai", "replay")
 MAX_TOKENS_LIMIT = 32_768
@@ -85,6 +82,9 @@ class LMConfig:
             )
         if self.timeout_s <= 0:
             raise ConfigError(f"timeout {self.timeout_s} s", "use a positive --timeout")
+        if not all(self.endpoints):
+            raise ConfigError(f"an endpoint is empty: {list(self.endpoints)}",
+                              'give each endpoint a URL, e.g. endpoints = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]')
         if self.endpoints and self.backend != "openai":
             raise ConfigError(f"endpoints are given but the backend is {self.backend!r}",
                               "add --backend openai (and --model), or leave out --endpoint")
@@ -117,8 +117,6 @@ class LMConfig:
         return key
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(LMConfig)}
-_TYPES = typing.get_type_hints(LMConfig)
 # The LM budget is not an [lm] setting: a STOP run's is its [run] lm_calls x lm_responses
 # (Config.session_budget), `selftaught prompt` takes --max-calls and --max-responses.
 _BUDGET_KEYS = {"max_calls": "lm_calls", "max_responses_per_call": "lm_responses"}
@@ -128,13 +126,14 @@ _PATHS = {"model_path", "cache_path", "draft_model_path", "llama_server"}
 def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
     """Build a config: defaults, then the [lm] table of a TOML file, then OPENAI_* environment
     variables, then explicit overrides (CLI flags; None means "not given")."""
-    values: dict[str, Any] = {}
-    if toml_path is not None:
-        values.update(read_table(toml_path, "lm"))
     env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "model": os.environ.get("OPENAI_MODEL")}
-    values.update({k: v for k, v in env.items() if v})
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return _build(values, source=str(toml_path) if toml_path else "options")
+    layers = [(str(toml_path), read_table(toml_path, "lm"))] if toml_path is not None else []
+    layers += [("the OPENAI_* environment", {k: v for k, v in env.items() if v}),
+               ("the given settings", {k: v for k, v in overrides.items() if v is not None})]
+    values: dict[str, Any] = {}
+    for source, layer in layers:
+        values.update(_checked(layer, source))
+    return LMConfig(**values)
 
 
 def from_record(record: Mapping[str, Any]) -> LMConfig:
@@ -142,44 +141,20 @@ def from_record(record: Mapping[str, Any]) -> LMConfig:
     variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples).
     A budget recorded by older versions is ignored: a run's LM budget is its run settings'."""
     values = {k: v for k, v in record.items() if k != "budget" and v is not None}
-    return _build(values, source="the run's config.json")
+    return LMConfig(**_checked(values, source="the run's config.json"))
 
 
-def _build(values: Mapping[str, Any], source: str) -> LMConfig:
-    kwargs: dict[str, Any] = {}
-    for key, value in values.items():
+def _checked(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    for key in values:
         if key in _BUDGET_KEYS:
             raise ConfigError(f"{source}: lm.{key} is not a language-model setting: the LM budget is a run's",
                               f"set {_BUDGET_KEYS[key]} in the [run] table (`selftaught prompt` takes "
                               "--max-calls and --max-responses)")
-        if key not in _FIELDS:
-            raise unknown_key(source, "lm", key, set(_FIELDS))
-        kwargs[key] = _coerce(key, value, source)
-    return LMConfig(**kwargs)
-
-
-def _coerce(key: str, value: Any, source: str) -> Any:
-    """A value of the field's declared type, or an error naming the source, key and fix; never a
-    conversion (`timeout_s = true` is not 1.0 s and `max_tokens = "100"` is not 100)."""
-    declared = base_type(_TYPES[key])
-    if key in _PATHS:
-        if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{source}: lm.{key} = {value!r} is not a path", f"give {key} a path string")
-        return Path(value).expanduser()
-    if key == "endpoints":
-        urls = [value] if isinstance(value, str) else value
-        if not isinstance(urls, (list, tuple)) or not all(isinstance(u, str) and u for u in urls):
-            raise ConfigError(f"{source}: lm.endpoints = {value!r} is not a list of URLs",
-                              'give a list, e.g. endpoints = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]')
-        return tuple(urls)
-    if key == "cache":
-        return value if isinstance(value, CacheMode) else CacheMode.parse(value if isinstance(value, str) else repr(value))
-    if declared in (bool, int, float, str):
-        return typed(source, f"lm.{key}", value, declared)
-    return value
-
-
-def base_type(annotation: Any) -> Any:
-    """`int` of `int`, `int | None` and `Optional[int]`: the type a value must have when given."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    return args[0] if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1 else annotation
+    given = dict(values)
+    if isinstance(given.get("endpoints"), str):  # one endpoint may be written without a list
+        given["endpoints"] = [given["endpoints"]]
+    kwargs = validated(LMConfig, "lm", source, given)
+    for key in _PATHS & kwargs.keys():
+        if kwargs[key] is not None:
+            kwargs[key] = kwargs[key].expanduser()
+    return kwargs
