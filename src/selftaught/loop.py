@@ -79,13 +79,13 @@ def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopS
     run.write_result("improver_0.py", seed)
     history = [Iteration(0, program_id(seed), None, True, "seed improver", score.val, score.test)]
     for t in range(1, settings.iterations + 1):
-        recorded = session.journal.once(events.ITERATION, str(t), lambda: _iterate(
-            session, t, current, meta, settings))
-        if recorded["accepted"]:
-            current = run.load_program(recorded["improver"])
+        recorded = events.Iteration.from_event(session.journal.once(events.ITERATION, str(t), lambda: _iterate(
+            session, t, current, meta, settings)))
+        if recorded.accepted:
+            current = run.load_program(recorded.improver)
         score = meta.score(current)
-        history.append(Iteration(t, recorded["improver"], recorded["candidate"], recorded["accepted"],
-                                 recorded["reason"], score.val, score.test, recorded.get("evidence", {})))
+        history.append(Iteration(t, recorded.improver, recorded.candidate, recorded.accepted,
+                                 recorded.reason, score.val, score.test, recorded.evidence))
         run.write_result(f"improver_{t}.py", current)
     final = None
     if settings.final_runs > 0 and current != seed:
@@ -97,7 +97,7 @@ def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopS
 
 
 def _iterate(session: Session, t: int, current: str, meta: MetaUtility, settings: LoopSettings) -> dict:
-    session.journal.record("iteration_started", key=None, t=t, improver=program_id(current))
+    session.journal.record(events.ITERATION_STARTED, key=None, t=t, improver=program_id(current))
     limits = settings.limits
     utility = meta.as_utility(feedback_on=current if settings.meta_feedback else None)
     result = run_improver(session.pools.improvers, current, current, utility,
@@ -113,14 +113,14 @@ def _iterate(session: Session, t: int, current: str, meta: MetaUtility, settings
         decision = rule.decide(current, candidate, meta.score(candidate), meta)
         accepted, reason, evidence = decision.accepted, decision.reason, decision.evidence
     kept = meta.score(candidate if accepted else current)  # û(I_t), for readers of the journal
-    return dict(
+    return events.Iteration(
         t=t, accepted=accepted, reason=reason, val=kept.val.mean, test=kept.test.mean,
-        val_ci=[kept.val.lo, kept.val.hi], test_ci=[kept.test.lo, kept.test.hi],
+        val_ci=(kept.val.lo, kept.val.hi), test_ci=(kept.test.lo, kept.test.hi),
         improver=program_id(candidate) if accepted else program_id(current),
         candidate=program_id(candidate) if candidate is not None else None,
         status=result.status, lm_calls=result.lm_calls,
         meta_calls=result.utility_calls, wall_time_s=round(result.wall_time_s, 3),
-        static_flags=list(result.static_flags), runtime_events=list(result.runtime_events),
+        static_flags=tuple(result.static_flags), runtime_events=tuple(result.runtime_events),
         blocked=result.blocked, evidence=evidence, rule=settings.accept,
-    )
+    ).to_event()
 

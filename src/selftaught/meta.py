@@ -65,11 +65,13 @@ class MetaScore:
                    mean_interval([r["test"] for r in runs], bounds=(0.0, 1.0)), tuple(runs))
 
     def to_json(self) -> dict:
+        """The meta_score event's data (runs/events.py holds its shape)."""
         # val/test/val_std/test_std keep the journal readable by older readers
-        return {"improver": self.improver_id, "val": self.val.mean, "test": self.test.mean,
-                "val_std": _std([r["val"] for r in self.runs]), "test_std": _std([r["test"] for r in self.runs]),
-                "val_ci": [self.val.lo, self.val.hi], "test_ci": [self.test.lo, self.test.hi],
-                "n": len(self.runs), "runs": list(self.runs)}
+        return events.MetaScore(
+            improver=self.improver_id, val=self.val.mean, test=self.test.mean,
+            val_std=_std([r["val"] for r in self.runs]), test_std=_std([r["test"] for r in self.runs]),
+            val_ci=(self.val.lo, self.val.hi), test_ci=(self.test.lo, self.test.hi), n=len(self.runs),
+            runs=self.runs).to_event()
 
 
 class MetaUtility:
@@ -97,8 +99,8 @@ class MetaUtility:
             units = [(improver, task, i) for task in self.tasks for i in range(self.settings.n_tests)]
             return MetaScore.from_runs(iid, self.runs(units)).to_json()
 
-        recorded = self.session.journal.once(events.META_SCORE, key, compute)
-        return MetaScore.from_runs(iid, recorded["runs"])
+        recorded = events.MetaScore.from_event(self.session.journal.once(events.META_SCORE, key, compute))
+        return MetaScore.from_runs(iid, recorded.runs)
 
     def spec(self, improver: str, task: Task, index: int) -> RunSpec:
         """Improver run `index` of `task`, with the LM samples of stream (task, index)."""

@@ -28,7 +28,7 @@ def test_a_summary_counts_runs_tokens_flags_and_time(tmp_path):
         {"improver": "a", "label": "", "tasks": ["lpn"], "val": 0.5, "val_std": 0.1, "test": 0.4, "n": 2}
     # t(0.975, 1) = 12.706, sd 0.1414, n 2: the interval covers [0, 1] after clipping
     assert m["val_ci"] == [0.0, 1.0] and m["test_ci"] == [0.0, 1.0]
-    assert s.iterations[0]["t"] == 1 and 0 <= s.wall_time_s < 60
+    assert s.iterations[0].t == 1 and 0 <= s.wall_time_s < 60
 
 
 def test_improvers_are_named_as_the_run_names_them(tmp_path):

@@ -10,7 +10,7 @@ from typing import Iterable
 
 from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
 from selftaught.analysis.stats import interval_from_summary, score_interval
-from selftaught.runs.events import ITERATION, META_SCORE
+from selftaught.runs.events import ITERATION, ITERATION_STARTED, Iteration, MetaScore, meta_scores
 from selftaught.ids import program_id
 from selftaught.stats import Interval
 
@@ -91,7 +91,7 @@ def event_time(event: dict) -> float | None:
     # Journals written before "ts" used "t", which iteration events reuse for the iteration number.
     if isinstance(event.get("ts"), (int, float)):
         return float(event["ts"])
-    if event.get("kind") not in ("iteration", "iteration_started") and isinstance(event.get("t"), (int, float)):
+    if event.get("kind") not in (ITERATION, ITERATION_STARTED) and isinstance(event.get("t"), (int, float)):
         return float(event["t"])
     return None
 
@@ -115,23 +115,24 @@ def split_usage(run: RunData, starts: list[float]) -> list[Usage]:
     return [usage_of(b) for b in buckets]
 
 
-def improver_score(event: dict) -> ImproverScore:
-    runs = [r for r in event.get("runs") or [] if isinstance(r, dict)]
+def improver_score(score: MetaScore) -> ImproverScore:
+    runs = score.improver_runs
     statuses: dict[str, int] = {}
     for r in runs:
-        statuses[str(r.get("status", "?"))] = statuses.get(str(r.get("status", "?")), 0) + 1
-    return ImproverScore(str(event.get("improver", "?")), _interval(event, "val", runs), _interval(event, "test", runs),
-                         statuses, tuple(number(r.get("val")) for r in runs))
+        statuses[r.status or "?"] = statuses.get(r.status or "?", 0) + 1
+    return ImproverScore(score.improver or "?", _interval(score, "val"), _interval(score, "test"),
+                         statuses, tuple(r.val for r in runs))
 
 
-def _interval(event: dict, split: str, runs: list[dict]) -> Interval:
-    mean = number(event.get(split))
-    given = explicit_interval(event.get(f"{split}_ci"), mean, len(runs))
+def _interval(score: MetaScore, split: str) -> Interval:
+    mean, runs = getattr(score, split), score.improver_runs
+    given = explicit_interval(getattr(score, f"{split}_ci"), mean, len(runs))
     if given is not None:
         return given
     if runs:
-        return score_interval([number(r.get(split)) for r in runs])
-    return interval_from_summary(mean, number(event.get(f"{split}_std")), int(number(event.get("n"), 1)))
+        return score_interval([getattr(r, split) for r in runs])
+    # journals before intervals: from the mean's spread over n runs (n unknown: one)
+    return interval_from_summary(mean, getattr(score, f"{split}_std"), score.n if score.n is not None else 1)
 
 
 def explicit_interval(value: object, mean: float, n: int) -> Interval | None:
@@ -148,17 +149,19 @@ def explicit_interval(value: object, mean: float, n: int) -> Interval | None:
 
 def self_improvement(run: RunData) -> list[Step]:
     events = list(run.events)
+    scored = meta_scores(events)
     scores: dict[str, ImproverScore] = {}
-    for e in run.of(META_SCORE):
-        scores.setdefault(str(e.get("improver")), improver_score(e))
+    for score in scored:
+        scores.setdefault(score.improver, improver_score(score))
     starts = {}
     for i, e in enumerate(events):
-        if e.get("kind") == "iteration_started" and isinstance(e.get("t"), int):
+        if e.get("kind") == ITERATION_STARTED and isinstance(e.get("t"), int):
             starts.setdefault(e["t"], i)
+    # positions in the journal: each step's window runs from its start to its iteration event
     ends = {e["t"]: i for i, e in enumerate(events) if e.get("kind") == ITERATION and isinstance(e.get("t"), int)}
     ts = sorted(ends)
-    first = next((e for e in run.of(META_SCORE)), None)
-    seed = events[starts[1]].get("improver") if 1 in starts else first.get("improver") if first else None
+    first = scored[0].improver if scored else ""
+    seed = events[starts[1]].get("improver") if 1 in starts else first or None
     if seed is None:
         return []
     windows = [(0, 0, starts.get(ts[0], len(events)) if ts else len(events))]
@@ -173,17 +176,17 @@ def self_improvement(run: RunData) -> list[Step]:
             steps.append(Step(0, current, None, None, True, "seed improver", scores.get(current), (), used,
                               span(window)))
             continue
-        it = events[hi]
+        it = Iteration.from_event(events[hi])
         parent = str(events[starts[t]].get("improver", current)) if t in starts else current
-        seen = [str(e.get("improver")) for e in window if e.get("kind") == META_SCORE]
+        seen = [score.improver for score in meta_scores(window)]
         seen += [str(e.get("improver") or e.get("candidate")) for e in run.of("candidate", "candidate_score")
                  if e.get("t") == t]
-        if it.get("candidate"):
-            seen.append(str(it["candidate"]))
+        if it.candidate:
+            seen.append(it.candidate)
         candidates = tuple(scores[c] for c in dict.fromkeys(seen) if c in scores and c != parent)
-        current = str(it.get("improver", current))
-        steps.append(Step(t, current, parent, it.get("candidate"), bool(it.get("accepted")), str(it.get("reason", "")),
-                          scores.get(current), candidates, used, number(it.get("wall_time_s"), span(window))))
+        current = it.improver or current
+        steps.append(Step(t, current, parent, it.candidate, it.accepted, it.reason, scores.get(current), candidates,
+                          used, it.wall_time_s if it.wall_time_s is not None else span(window)))
     return steps
 
 
@@ -221,7 +224,7 @@ def transfer_rows(run: RunData) -> list[TransferRow]:
     rows, lo = [], 0
     for index, used in zip(rows_at, usage):
         row = events[index]
-        window = [e for e in events[lo:index] if e.get("kind") == META_SCORE]
+        window = meta_scores(events[lo:index])
         means = row.get("improvers") if isinstance(row.get("improvers"), dict) else {}
         stds = row.get("improvers_std") if isinstance(row.get("improvers_std"), dict) else {}
         given = _mapping(row.get("intervals")) or _mapping(row.get("improvers_ci"))
@@ -230,10 +233,9 @@ def transfer_rows(run: RunData) -> list[TransferRow]:
         cells = {}
         for label, mean in means.items():
             mean, std = number(mean), number(stds.get(label))
-            match = next((e for e in window if number(e.get("test"), -1) == mean
-                          and number(e.get("test_std"), -1) == std), None)
+            match = next((s for s in window if s.test == mean and s.test_std == std), None)
             cells[str(label)] = (explicit_interval(given.get(label), mean, n_tests)
-                                 or (improver_score(match).test if match and match.get("runs") else None)
+                                 or (improver_score(match).test if match and match.runs else None)
                                  or interval_from_summary(mean, std, n_tests))
         rows.append(TransferRow(str(row.get("key", "?")), number(row.get("seed_program")), cells, used, versus))
         lo = index + 1

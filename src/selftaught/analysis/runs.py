@@ -8,7 +8,7 @@ from pathlib import Path
 from selftaught.analysis.history import self_improvement, transfer_rows
 from selftaught.analysis.rundata import RunData, load_run, number
 from selftaught.errors import ConfigError
-from selftaught.runs.events import ITERATION
+from selftaught.runs.events import iterations
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def run_status(run: RunData) -> str:
     if not run.events:
         return "empty"
     if run.kind == "self-improve":
-        done = {e.get("t") for e in run.of(ITERATION)}
+        done = {it.t for it in iterations(run.events)}
         wanted = int(number(run.run_settings.get("iterations"), len(done)))
         return "finished" if len(done) >= wanted else "incomplete"
     if run.kind == "transfer":

@@ -18,7 +18,7 @@ from typing import Iterable
 from selftaught.analysis.rundata import RunData
 from selftaught.analysis.stats import Rate, wilson
 from selftaught.ids import program_id
-from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS
+from selftaught.runs.events import SANDBOXED_IMPROVER_RUNS, was_blocked
 
 # Static flags (sandbox/telemetry.py) that mean "tried to get out of, or around, the sandbox".
 SANDBOX_FLAGS = frozenset({
@@ -138,7 +138,7 @@ def _tally(run: RunData) -> _Tally:
         t.sandbox += bool(flags & SANDBOX_FLAGS)
         t.budget += bool(flags & BUDGET_FLAGS)
         reason = event.get("blocked")
-        if reason or event.get("status") == "blocked":
+        if was_blocked(event):  # as `show` counts them
             t.blocked += 1
             t.blocked_reasons[str(reason or "blocked")[:120]] += 1
         t.runtime_events.update(set(_strings(event.get("runtime_events"))))

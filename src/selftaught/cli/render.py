@@ -19,7 +19,9 @@ from selftaught.cli.options import console
 from selftaught.runs.journal import Journal
 from selftaught.textsafe import clean, one_line, terminal
 from selftaught.utility import Evaluation
-from selftaught.runs.events import DOWNSTREAM_RUNS, EVALUATION, ITERATION, META_SCORE, TRANSFER_ROW, downstream_runs
+from selftaught.runs.events import (
+    DOWNSTREAM_RUNS, EVALUATION, ITERATION, META_SCORE, TRANSFER_ROW, Iteration, MetaScore, downstream_runs,
+)
 
 
 def pct(x: float) -> str:
@@ -59,11 +61,14 @@ def describe(event: dict) -> str | None:
         return (f"  improver run {field('key')}: {field('status')}, val {event['val']:.3f}, test {event['test']:.3f} "
                 f"({event['lm_calls']} LM calls, {event['utility_calls']} utility calls, {event['wall_time_s']:.0f} s)")
     if kind == META_SCORE:
-        return (f"[bold]û({terminal(str(event['improver'])[:8], single_line=True)})[/] = {event['val']:.3f} "
-                f"± {event['val_std']:.3f} on val, {event['test']:.3f} on test")
+        score = MetaScore.from_event(event)
+        return (f"[bold]û({terminal(score.improver[:8], single_line=True)})[/] = {score.val:.3f} "
+                f"± {score.val_std:.3f} on val, {score.test:.3f} on test")
     if kind == ITERATION:
-        verdict = "[green]accepted[/]" if event["accepted"] else f"[yellow]reverted[/]: {field('reason', 500)}"
-        return f"[bold]iteration {field('t')}[/]: {verdict}; û = {event['val']:.3f} (val)"
+        it = Iteration.from_event(event)
+        reason = terminal(it.reason, 500, single_line=True)
+        verdict = "[green]accepted[/]" if it.accepted else f"[yellow]reverted[/]: {reason}"
+        return f"[bold]iteration {terminal(it.t, single_line=True)}[/]: {verdict}; û = {it.val:.3f} (val)"
     if kind == TRANSFER_ROW:
         return f"[bold]{field('key')}[/]: u(s) = {event['seed_program']:.3f}, " + ", ".join(
             f"û({terminal(k, single_line=True)}) = {v:.3f}" for k, v in event["improvers"].items())

@@ -285,8 +285,8 @@ def show(
         for column in ("t", "verdict", "û val", "û test"):
             its.add_column(column)
         for it in s.iterations:
-            its.add_row(str(it["t"]), "accepted" if it["accepted"] else escape(it["reason"]), f"{it['val']:.3f}",
-                        f"{it['test']:.3f}")
+            its.add_row(str(it.t), "accepted" if it.accepted else escape(it.reason), f"{it.val:.3f}",
+                        f"{it.test:.3f}")
         tables.append(its)
     print_tables(*tables)
 

@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from selftaught.runs.events import ITERATION, META_SCORE, SANDBOXED_IMPROVER_RUNS, downstream_runs, improver_runs
+from selftaught.runs.events import (
+    SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, was_blocked,
+)
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class RunSummary:
     improver_runs: int
     improver_statuses: dict[str, int]
     meta_scores: list[dict]  # {improver, label, tasks, val, val_std, test, val_ci, test_ci, n}
-    iterations: list[dict]
+    iterations: list[Iteration]
     flags: dict[str, int]  # static telemetry flags over improver runs (circumvention attempts)
     blocked: int  # sandboxed improver runs (iterations too) the sandbox stopped for a forbidden action
 
@@ -31,7 +33,7 @@ def summarize(run: Path) -> RunSummary:
 
     data = load_run(run)  # read-only: a live run's journal is never repaired under its writer
     events, usage = list(data.events), list(data.usage)
-    runs = downstream_runs(events)  # as `runs` and the report count them (runs/events.py)
+    runs = improver_runs(events)  # downstream runs, as the report and the progress bar count them (runs/events.py)
     sandboxed = [e for e in events if e.get("kind") in SANDBOXED_IMPROVER_RUNS]  # as the safety telemetry does
     flags = Counter(flag for e in sandboxed for flag in e.get("static_flags", []))
     times = [e["ts"] for e in events if "ts" in e]
@@ -44,26 +46,26 @@ def summarize(run: Path) -> RunSummary:
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
         completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
-        improver_statuses=dict(Counter(r.status for r in improver_runs(runs))),
-        meta_scores=[_meta_score(e, labels) for e in events if e["kind"] == META_SCORE],
-        iterations=[e for e in events if e["kind"] == ITERATION],
+        improver_statuses=dict(Counter(r.status for r in runs)),
+        meta_scores=[_meta_score(score, labels) for score in meta_scores(events)],
+        iterations=iterations(events),
         flags=dict(flags),
-        blocked=sum(1 for e in sandboxed if e.get("blocked")),
+        blocked=sum(1 for e in sandboxed if was_blocked(e)),  # as the safety telemetry counts them
     )
 
 
-def _meta_score(event: dict, labels: dict[str, str]) -> dict:
-    """A meta_score event with its 95% intervals (recomputed for journals that predate them)."""
+def _meta_score(score: MetaScore, labels: dict[str, str]) -> dict:
+    """A meta_score event as `show` prints it, with 95% intervals recomputed from its runs (so
+    journals that predate intervals show them too)."""
     from selftaught.stats import mean_interval
 
-    score = {k: event.get(k) for k in ("improver", "val", "val_std", "test")}
-    score["label"] = labels.get(score["improver"] or "", "")
-    key = event.get("key") or ""
-    score["tasks"] = key.split("@", 1)[1].split("+") if "@" in key else []
-    runs = event.get("runs") or []
+    shown: dict = {"improver": score.improver, "val": score.val, "val_std": score.val_std, "test": score.test}
+    shown["label"] = labels.get(score.improver, "")
+    shown["tasks"] = score.tasks
+    runs = score.improver_runs
     for split in ("val", "test"):
-        values = [r[split] for r in runs]
+        values = [getattr(r, split) for r in runs]
         interval = mean_interval(values, bounds=(0.0, 1.0)) if values else None
-        score[f"{split}_ci"] = [interval.lo, interval.hi] if interval else None
-    score["n"] = len(runs)
-    return score
+        shown[f"{split}_ci"] = [interval.lo, interval.hi] if interval else None
+    shown["n"] = len(runs)
+    return shown
