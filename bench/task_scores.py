@@ -147,6 +147,15 @@ GRID_DP = '''def algorithm(t, dist):
     return t
 '''
 
+def _from_tests(module: str, function: str) -> str:
+    """A reference program the task's tests hold (tests/tasks/test_<task>.py), as a program."""
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    tests = importlib.import_module(f"tests.tasks.{module}")
+    return tests.program(getattr(tests, function))
+
+
 REFERENCES = {  # task: (name, program)
     "fibonacci": ("iterative fib", FAST_FIB),
     "parity": ("GF(2) elimination", GF2),
@@ -155,6 +164,9 @@ REFERENCES = {  # task: (name, program)
     "max_cut": ("local search restarts, 60 ms CPU", MAX_CUT_SEARCH),
     "mqap": ("swap local search restarts, 0.35 s CPU", MQAP_SEARCH),
     "string_grid_distance": ("exact dynamic program", GRID_DP),
+    "knapsack": ("dynamic program over capacity", _from_tests("test_knapsack", "dynamic_program")),
+    "bin_packing": ("first-fit decreasing", _from_tests("test_bin_packing", "first_fit_decreasing")),
+    "tsp": ("nearest neighbour + 2-opt", _from_tests("test_tsp", "nearest_neighbour_2opt")),
 }
 
 
