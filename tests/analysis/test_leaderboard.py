@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from selftaught.analysis.leaderboard import standings
+from selftaught.analysis.leaderboard import better_default, standings
 from selftaught.analysis.rundata import load_run
 
 from .factory import SETTINGS, improver_run, make_run
@@ -43,6 +43,22 @@ def test_the_reference_first_then_the_best_paired_difference(run):
     assert keep_best.versus_reference.mean == pytest.approx(0.1)  # (0.1 + 0 + 0.1 + 0.2) / 4
     assert {t: round(i.mean, 3) for t, i in keep_best.per_task.items()} == {"max_cut": 0.15, "parity": 0.05}
     assert keep_best.versus_reference.lo < keep_best.versus_reference.mean < keep_best.versus_reference.hi
+
+
+def test_the_default_changes_only_for_a_clear_winner_never_below_the_seed(run):
+    import dataclasses
+
+    from selftaught.stats import Interval
+
+    paper, keep_best, beam = standings(run)
+    assert (paper.below_seed, keep_best.below_seed, beam.below_seed) == (("parity",), (), ("max_cut", "parity"))
+    # keep_best: 4 pairs, mean +0.1 [-0.05, 0.25]: not clearly better, so paper stays
+    assert keep_best.versus_reference.lo < 0 and better_default([paper, keep_best, beam], SEED) is None
+    clear = dataclasses.replace(keep_best, versus_reference=Interval(0.1, 0.02, 0.18, 20))
+    assert better_default([paper, clear, beam], SEED) is clear
+    assert better_default([paper, clear, beam], [*SEED, "mqap"]) is None  # not yet paired on every task
+    below = dataclasses.replace(clear, below_seed=("parity",))  # beats paper, yet worse than u(s) somewhere
+    assert better_default([paper, below, beam], SEED) is None
 
 
 def test_never_worse_crashes_tokens_and_time_per_improver(run):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from typing import Iterable
 
 from selftaught.analysis.rundata import RunData, number
 from selftaught.analysis.stats import Rate, wilson
@@ -23,6 +24,7 @@ class Standing:
     versus_reference: Interval | None  # improver - reference on test, pooled over (task, index); None: the reference
     per_task: dict[str, Interval]  # the same per task
     never_worse: Rate  # runs whose output scored at least the seed program's u(s) on test
+    below_seed: tuple[str, ...]  # tasks where its runs' mean output scored under u(s) on test
     crashed: Rate  # runs whose status is not ok
     completion_tokens: float  # mean per run (0 for runs journalled before tokens were)
     wall_time_s: float  # mean per run
@@ -62,11 +64,16 @@ def standings(run: RunData) -> list[Standing]:
         for (task, _), d in sorted(pairs.items()):
             by_task.setdefault(task, []).append(d)
         runs = list(cells[label].values())
+        outputs: dict[str, list[float]] = {}
+        for r in runs:
+            outputs.setdefault(r.task, []).append(r.test)
         return Standing(
             label=label, runs=len(runs),
             versus_reference=mean_interval(list(pairs.values())) if pairs else None,
             per_task={t: mean_interval(d) for t, d in by_task.items()},
             never_worse=wilson(sum(r.test >= seed.get(r.task, 0.0) - 1e-9 for r in runs), len(runs)),
+            below_seed=tuple(t for t, scores in sorted(outputs.items())
+                             if statistics.fmean(scores) < seed.get(t, 0.0) - 1e-9),
             crashed=wilson(sum(r.status != "ok" for r in runs), len(runs)),
             completion_tokens=statistics.fmean(r.completion_tokens for r in runs),
             wall_time_s=statistics.fmean(r.wall_time_s for r in runs),
@@ -75,3 +82,14 @@ def standings(run: RunData) -> list[Standing]:
     rest = sorted((standing(label) for label in order[1:]),
                   key=lambda s: s.versus_reference.mean if s.versus_reference else 0.0, reverse=True)
     return [standing(order[0])] + rest
+
+
+def better_default(board: list[Standing], tasks: Iterable[str]) -> Standing | None:
+    """Issue 22's pre-registered decision (RESULTS.md, experiment 3): the improver that replaces
+    the reference as the default of `selftaught improve`, if any. It must have been paired with
+    the reference on every one of `tasks`, beat it pooled with the paired 95% interval above 0,
+    and its mean output must score at least u(s) on every task; of several, the one with the
+    highest pooled difference (the board's order)."""
+    wanted = set(tasks)
+    return next((s for s in board[1:] if wanted <= set(s.per_task) and s.versus_reference is not None
+                 and s.versus_reference.lo > 0 and not s.below_seed), None)
