@@ -15,7 +15,7 @@ from selftaught.runs.events import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
-SELF_IMPROVE = FIXTURES / "20261203-051407-self-improve"
+SELF_IMPROVE = next(FIXTURES.glob("*-self-improve"))
 
 
 def fixture_events(kind: str) -> list[dict]:
@@ -54,7 +54,7 @@ def test_an_iteration_reads_every_field_the_writer_journals():
         1, True, "a68b87ce4797758f", "a68b87ce4797758f", "paper")
     assert (second.t, second.accepted, second.candidate, second.val) == (2, False, "39df8a4f79a12d4b", 0.5425)
     assert second.reason == "û = 0; runs: syntax_error x2" and second.val_ci == (0.47896897631912577, 0.6060310236808742)
-    assert (second.status, second.lm_calls, second.meta_calls, second.wall_time_s) == ("ok", 1, 2, 0.288)
+    assert (second.status, second.lm_calls, second.meta_calls) == ("ok", 1, 2) and second.wall_time_s > 0
     assert (second.static_flags, second.blocked, second.evidence, second.key) == ((), None, {}, "2")
 
 
