@@ -107,7 +107,7 @@ def workload() -> dict[str, tuple[str, str]]:
     for name in ("fibonacci", "lpn"):
         task = load_task(name)
         prompts[name] = improver_message(seed_improver(), task.seed_program, task.utility_text, small.utility_budget)
-    meta = MetaUtility(None, [load_task("lpn")], small.meta())  # only its description
+    meta = MetaUtility(None, [load_task("lpn")], small)  # only its description
     prompts["meta"] = improver_message(seed_improver(), seed_improver(), meta.description, small.meta_budget)
     return prompts
 

@@ -68,7 +68,7 @@ def run_loop(tmp_path, pools, seed, **settings):
     from selftaught.tasks.loader import load_task
 
     meta = KnownMeta(session, [load_task("fibonacci")])
-    return session, self_improve(session, seed, meta, session.settings.loop(1))
+    return session, self_improve(session, seed, meta, session.settings)
 
 
 def test_a_crashing_improver_run_keeps_the_incumbent(tmp_path, pools):
@@ -114,6 +114,6 @@ def test_a_finished_loop_resumes_without_running_anything(tmp_path, pools):
     from selftaught.tasks.loader import load_task
 
     result = self_improve(resumed, returning(GOOD), KnownMeta(resumed, [load_task("fibonacci")]),
-                          resumed.settings.loop(1))
+                          resumed.settings)
     assert [i.accepted for i in result.iterations] == [True, True]
     assert list(again.journal.events()) == before

@@ -8,13 +8,13 @@ def test_the_paper_preset_is_the_papers_setting():
     paper = PRESETS["paper"]
     assert (paper.lm_calls, paper.lm_responses, paper.utility_budget, paper.n_tests) == (4, 6, 25, 5)
     assert paper.accept == "paper" and paper.final_runs == 0
-    assert paper.loop().limits.lm_budget.max_responses_per_call == 6
+    assert paper.meta_limits().lm_budget.max_responses_per_call == 6
 
 
 def test_the_small_preset_races_six_candidates_per_step():
     small = PRESETS["small"]
-    assert small.accept == "paired" and small.loop().limits.lm_budget.max_responses_per_call == 6
-    assert small.meta_budget >= 6 and small.loop().race_max_runs == 6 and small.loop().final_runs == 4
+    assert small.accept == "paired" and small.meta_limits().lm_budget.max_responses_per_call == 6
+    assert small.meta_budget >= 6 and small.race_max_runs == 6 and small.final_runs == 4
 
 
 def test_settings_recorded_by_older_runs_still_load():
@@ -70,9 +70,11 @@ def test_unknown_preset_and_toml_key(tmp_path):
 
 def test_derived_limits():
     s = PRESETS["small"]
-    assert s.meta().n_tests == s.n_tests and s.meta().limits.utility_budget == s.utility_budget
-    assert s.loop().limits.utility_budget == s.meta_budget
-    assert s.loop().limits.time_limit_s > s.improver_time_limit_s * s.meta_budget
+    assert s.improver_limits().utility_budget == s.utility_budget
+    assert s.meta_limits().utility_budget == s.meta_budget
+    assert s.meta_limits().time_limit_s > s.improver_time_limit_s * s.meta_budget
+    assert s.meta_limits(3).time_limit_s > s.meta_limits(1).time_limit_s  # û runs every task
+    assert s.fresh_offset() == s.n_tests + s.race_max_runs
 
 
 def test_toml_values_are_type_checked(tmp_path):

@@ -23,7 +23,7 @@ from selftaught.ids import program_id
 from selftaught.runs import events
 from selftaught.work import run_improver
 from selftaught.meta import MetaUtility
-from selftaught.settings import LoopSettings, RunSettings
+from selftaught.settings import RunSettings
 from selftaught.stats import Interval
 from selftaught.session import Session
 
@@ -71,8 +71,8 @@ class SelfImprovement:
         return target
 
 
-def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopSettings) -> SelfImprovement:
-    """Run T iterations from `seed` (I_0)."""
+def self_improve(session: Session, seed: str, meta: MetaUtility, settings: RunSettings) -> SelfImprovement:
+    """Run T = settings.iterations iterations from `seed` (I_0)."""
     run = session.run
     current, score = seed, meta.score(seed)
     run.save_program(seed)
@@ -89,16 +89,16 @@ def self_improve(session: Session, seed: str, meta: MetaUtility, settings: LoopS
         run.write_result(f"improver_{t}.py", current)
     final = None
     if settings.final_runs > 0 and current != seed:
-        offset = settings.fresh_offset(meta.settings.n_tests)
+        offset = settings.fresh_offset()
         final = compare(meta, current, seed, range(offset, offset + settings.final_runs), "test")
         session.journal.once("final_comparison", program_id(current), lambda: {
             "improver": program_id(current), "seed": program_id(seed), **final.to_json()})
     return SelfImprovement(history, final)
 
 
-def _iterate(session: Session, t: int, current: str, meta: MetaUtility, settings: LoopSettings) -> dict:
+def _iterate(session: Session, t: int, current: str, meta: MetaUtility, settings: RunSettings) -> dict:
     session.journal.record(events.ITERATION_STARTED, key=None, t=t, improver=program_id(current))
-    limits = settings.limits
+    limits = settings.meta_limits(len(meta.tasks))
     utility = meta.as_utility(feedback_on=current if settings.meta_feedback else None)
     result = run_improver(session.pools.improvers, current, current, utility,
                           session.lm.with_fresh_budget(limits.lm_budget, stream=f"iteration/{t}"), limits)

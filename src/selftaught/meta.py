@@ -21,7 +21,7 @@ from typing import Sequence
 from selftaught.ids import program_id
 from selftaught.runs import events
 from selftaught.work import RunSpec, attempt, task_ref
-from selftaught.settings import MetaSettings
+from selftaught.settings import RunSettings
 from selftaught.stats import Interval, mean_interval
 from selftaught.tasks.task import Task
 from selftaught.utility import BudgetedUtility
@@ -75,16 +75,17 @@ class MetaScore:
 
 
 class MetaUtility:
-    def __init__(self, session: Session, tasks: Sequence[Task], settings: MetaSettings | None = None) -> None:
+    def __init__(self, session: Session, tasks: Sequence[Task], settings: RunSettings | None = None) -> None:
+        # û reads n_tests, meta_budget and the improver runs' limits of the run settings
         self.session, self.tasks = session, list(tasks)
-        self.settings = settings or session.settings.meta()
+        self.settings = settings or session.settings
 
     @property
     def description(self) -> str:
-        s, limits = self.settings, self.settings.limits
+        s, limits = self.settings, self.settings.improver_limits()
         return GREY_BOX.format(
             task_names=", ".join(t.name for t in self.tasks), n_tasks=len(self.tasks),
-            budget=s.budget, n_tests=s.n_tests, utility_budget=limits.utility_budget,
+            budget=s.meta_budget, n_tests=s.n_tests, utility_budget=limits.utility_budget,
             max_calls=limits.lm_budget.max_calls, max_responses=limits.lm_budget.max_responses_per_call,
             time_limit=limits.time_limit_s,
         )
@@ -123,7 +124,7 @@ class MetaUtility:
         description = self.description
         if feedback_on is not None:
             description += self.feedback(feedback_on)
-        return BudgetedUtility(lambda improver: self.score(improver).val.mean, description, self.settings.budget)
+        return BudgetedUtility(lambda improver: self.score(improver).val.mean, description, self.settings.meta_budget)
 
     def feedback(self, improver: str) -> str:
         """What happened in the improver's û runs, as comment lines for the LM: how often what

@@ -39,35 +39,6 @@ class ImproverLimits:
 
 
 @dataclass(frozen=True)
-class MetaSettings:
-    """The meta-utility's slice of the run settings (meta.py), made by RunSettings.meta(): no
-    defaults of its own, so each value has one definition (the preset's)."""
-
-    n_tests: int
-    limits: ImproverLimits
-    budget: int  # calls to û allowed to one improver-of-improvers run
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    """The self-improvement loop's slice of the run settings (loop.py), made by
-    RunSettings.loop(): no defaults of its own, so each value has one definition."""
-
-    iterations: int
-    accept: Rule  # selftaught/acceptance
-    race_first_runs: int  # paired: fresh runs per task at the first look
-    race_max_runs: int  # paired: at most this many per task
-    final_runs: int  # paired runs per task comparing I_T with I_0 on test at the end
-    meta_feedback: bool  # û's description says how the incumbent's runs went
-    # The improver-of-improvers' own limits: û is its utility, so its run lasts many improver runs.
-    limits: ImproverLimits
-
-    def fresh_offset(self, n_tests: int) -> int:
-        """First run index that neither û nor the race used: the final comparison's."""
-        return n_tests + (self.race_max_runs if self.accept == "paired" else 0)
-
-
-@dataclass(frozen=True)
 class RunSettings:
     preset: str = described("small: fits a 2-core laptop with the embedded model; paper: the paper's budgets.",
                         cli=False)  # the --preset option itself
@@ -112,16 +83,16 @@ class RunSettings:
     def improver_limits(self) -> ImproverLimits:
         return ImproverLimits(self.lm_budget, self.utility_budget, self.improver_time_limit_s)
 
-    def meta(self) -> MetaSettings:
-        return MetaSettings(n_tests=self.n_tests, limits=self.improver_limits(), budget=self.meta_budget)
-
-    def loop(self, n_tasks: int = 1) -> LoopSettings:
-        # The improver-of-improvers runs up to meta_budget û evaluations, each n_tests improver
-        # runs per task.
+    def meta_limits(self, n_tasks: int = 1) -> ImproverLimits:
+        """The improver-of-improvers' own limits (loop.py): û is its utility, so its run lasts up
+        to meta_budget û evaluations of n_tests improver runs per task, and each of its LM calls
+        asks for meta_responses candidates."""
         outer = self.improver_time_limit_s * (1 + self.meta_budget * self.n_tests * n_tasks)
-        budget = Budget(self.lm_calls, self.meta_responses or self.lm_responses)
-        return LoopSettings(self.iterations, self.accept, self.race_first_runs, self.race_max_runs,
-                            self.final_runs, self.meta_feedback, ImproverLimits(budget, self.meta_budget, outer))
+        return ImproverLimits(Budget(self.lm_calls, self.meta_responses or self.lm_responses), self.meta_budget, outer)
+
+    def fresh_offset(self) -> int:
+        """First run index that neither û nor the race used: the final comparison's."""
+        return self.n_tests + (self.race_max_runs if self.accept == "paired" else 0)
 
     def improver_runs_estimate(self, n_tasks: int) -> int:
         """Improver runs of a self-improve run over `n_tasks` tasks, for a progress bar: û of

@@ -85,7 +85,7 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
 def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> SelfImprovement:
     """I_0 = seed, then T steps of I_t = I_{t-1}(û, I_{t-1}, L); improver_<t>.py files and
     self_improvement.json in the run directory."""
-    result = self_improve(session, seed, MetaUtility(session, tasks), session.settings.loop(len(tasks)))
+    result = self_improve(session, seed, MetaUtility(session, tasks), session.settings)
     result.save(session.run.path)
     return result
 
