@@ -74,6 +74,7 @@ def test_the_report_shows_the_leaderboard_of_a_transfer_with_three_improvers(run
 
     text = build_report([run.path]).html
     assert "Leaderboard: each improver against paper" in text and "keep_best" in text and "beam" in text
+    assert "replace paper as the default" in text and "None here." in text  # keep_best is not clearly better
     assert text.index("keep_best</td>") < text.index("beam</td>")  # ranked by pooled difference
 
 

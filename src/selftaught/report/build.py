@@ -14,7 +14,7 @@ from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, 
 from selftaught.analysis.stats import Rate
 from selftaught.stats import Interval
 from selftaught.analysis.strategies import frequency
-from selftaught.analysis.leaderboard import standings
+from selftaught.analysis.leaderboard import better_default, standings
 from selftaught.report import plots
 from selftaught.report.page import CSS, TEMPLATE
 from selftaught.report.text import clean, highlight, highlight_css
@@ -76,7 +76,7 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
                 settings=_settings_line(a), unsafe=run.unsafe, steps=list(a.steps), transfer=list(a.transfer),
                 improve=a.improve, final=a.final, improvers=list(a.improvers), lineage=a.lineage, best=set(), best_code=[],
                 meta_plot=None, candidate_plot=None, transfer_plot=None, transfer_labels=[], improve_plot=None,
-                leaderboard=[], leaderboard_plot=None,
+                leaderboard=[], leaderboard_plot=None, leaderboard_default=None,
                 usage_plot=None)
     if a.steps:
         seeds = [(f"{task} (val)", val) for task, (val, _) in a.seed_scores.items() if val is not None]
@@ -97,6 +97,7 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
         board = standings(a.run)
         if len(board) >= 3:  # a leaderboard: each improver paired against the first
             view["leaderboard"], view["leaderboard_plot"] = board, plots.leaderboard(board)
+            view["leaderboard_default"] = better_default(board, a.run.tasks)
         usage = [(row.task, row.usage, 0.0) for row in a.transfer]
         usage = _with_walls(a, usage)
         unit = "task"

@@ -170,7 +170,13 @@ comparison existed, final runs set to 0, or I_T = I_0): read û test in the tabl
 <td class="num">{% if s.versus_reference %}{{ signed(s.versus_reference) }}{% else %}reference{% endif %}</td>
 <td class="num">{{ s.never_worse.k }}/{{ s.never_worse.n }}</td><td class="num">{{ s.crashed.k }}/{{ s.crashed.n }}</td>
 <td class="num">{{ "%.0f"|format(s.completion_tokens) }}</td><td class="num">{{ "%.0f"|format(s.wall_time_s) }}</td></tr>{% endfor %}
-</table>{% endif %}
+</table>
+<p class="muted">Would an improver replace {{ r.leaderboard[0].label }} as the default (issue 22's rule: paired on every
+task, pooled 95% interval above 0, mean output never below u(s) on a task)?
+{% if r.leaderboard_default %}<b>{{ r.leaderboard_default.label }}</b>.{% else %}None here.{% endif %}
+Completion tokens count every response a run received, cached or not; wall time is what the run
+itself spent, so under common random numbers an improver whose requests another already sent
+replays those samples (and their scores) almost for free.</p>{% endif %}
 
 {% if r.improve %}
 <h3>Improvement of {{ r.improve.task }}</h3>
