@@ -147,16 +147,21 @@ GRID_DP = '''def algorithm(t, dist):
     return t
 '''
 
-def _from_tests(module: str, function: str) -> str:
-    """A reference program the task's tests hold (tests/tasks/test_<task>.py), as a program."""
-    import importlib
+def _from_tests(module: str, function: str):
+    """A reference program the task's tests hold (tests/tasks/test_<task>.py), loaded when it
+    is used (the test modules need pytest)."""
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    tests = importlib.import_module(f"tests.tasks.{module}")
-    return tests.program(getattr(tests, function))
+    def load() -> str:
+        import importlib
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        tests = importlib.import_module(f"tests.tasks.{module}")
+        return tests.program(getattr(tests, function))
+
+    return load
 
 
-REFERENCES = {  # task: (name, program)
+REFERENCES = {  # task: (name, program, or a function that loads it)
     "fibonacci": ("iterative fib", FAST_FIB),
     "parity": ("GF(2) elimination", GF2),
     "lpn": ("best of all 2^10 subsets", BEST_SUBSET),
@@ -193,7 +198,9 @@ def main() -> None:
     with SandboxPool(SandboxConfig(slots=2)) as pool:
         for name in options.tasks:
             task = load_task(name)
-            for label, program in (("seed", task.seed_program), REFERENCES[name]):
+            reference, source = REFERENCES[name]
+            source = source() if callable(source) else source
+            for label, program in (("seed", task.seed_program), (reference, source)):
                 cells, timeouts = [], []
                 for loaded in (False, True):
                     for split in ("val", "test"):

@@ -111,7 +111,12 @@ def report(data_dir: Path) -> str:
     if found is None:
         raise SystemExit(f"no headroom run under {data_dir / 'runs'}: run `headroom.py run` first")
     rows = headroom(load_run(found))
-    lines = [f"Run `{found.name}`.", "",
+    lines = [f"Run `{found.name}`.", ""]
+    unmatched = [r.task for r in rows if r.seed_val is None]
+    if unmatched:  # the seed's id comes from seed.py as it is now
+        lines += [f"u(s) on val not found for {', '.join(unmatched)}: the run has no val score of the seed "
+                  "program as it is now (was seed.py edited after the run?); those tasks cannot qualify.", ""]
+    lines += [
              "| task | u(s), val | samples scored | beat u(s) | share [95% Wilson] | runs improved | qualifies |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:

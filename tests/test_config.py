@@ -101,3 +101,38 @@ def test_every_table_refuses_wrong_values_the_same_way(tmp_path, text, problem, 
     with pytest.raises(ConfigError) as info:
         load("small", toml)
     assert str(toml) in info.value.problem and problem in info.value.problem and fix in info.value.fix
+
+
+def test_a_resumed_run_keeps_its_placement_but_what_the_resuming_command_was_given(tmp_path):
+    recorded = Config(LMConfig(), PRESETS["paper"], Placement(workers=4, improver_slots=5, program_slots=3))
+    plain = load("small")  # no placement flags: the small preset's placement is not "given"
+    assert plain.placement_given == frozenset()
+    assert roundtrip(recorded).resumed_by(plain).placement == recorded.placement
+    moved = load("small", placement_flags={"executor": "ray", "ray_address": "10.0.0.1:6379", "workers": None})
+    assert moved.placement_given == {"executor", "ray_address"}
+    assert roundtrip(recorded).resumed_by(moved).placement == Placement(
+        executor="ray", ray_address="10.0.0.1:6379", workers=4, improver_slots=5, program_slots=3)
+    toml = tmp_path / "c.toml"
+    toml.write_text("[placement]\nprogram_slots = 6\n")
+    assert roundtrip(recorded).resumed_by(load("small", toml)).placement.program_slots == 6
+
+
+def test_open_run_journals_where_a_resumed_run_continues(tmp_path):
+    from selftaught.api import open_run
+
+    config = load("paper", placement_flags={"workers": 3, "improver_slots": 4})
+    run, _ = open_run("improve", config, tmp_path, task="fibonacci")
+    again, resumed = open_run("improve", load("small"), tmp_path, resume=run.path)
+    assert resumed.placement == config.placement and resumed.run == config.run
+    (event,) = [e for e in again.journal.events() if e["kind"] == "resumed"]
+    assert event["placement"]["workers"] == 3
+
+
+def test_a_run_setting_in_the_lm_table_is_named_with_its_table(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text("[lm]\nn_tests = 3\n")
+    with pytest.raises(ConfigError, match=r"lm.n_tests is a setting of the \[run\] table"):
+        load("small", toml)
+    toml.write_text("[lm]\nworkers = 3\n")
+    with pytest.raises(ConfigError, match=r"lm.workers is a setting of the \[placement\] table"):
+        load("small", toml)

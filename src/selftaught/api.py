@@ -59,7 +59,7 @@ def configure(preset: str = "small", config_file: Path | None = None, *, unsafe:
                           f"({', '.join(sorted(_RUN_FIELDS))}) or a placement ({', '.join(sorted(_PLACEMENT_FIELDS))})")
     lm = {k: v for k, v in settings.items() if k in _LM_FIELDS}
     run = {k: v for k, v in settings.items() if k in _RUN_FIELDS}
-    placement = {k: v for k, v in settings.items() if k in _PLACEMENT_FIELDS}
+    placement = {k: v for k, v in settings.items() if k in _PLACEMENT_FIELDS}  # None: unset, as a flag
     return load(preset, config_file, lm_flags=lm, run_flags=run, placement_flags=placement, unsafe=unsafe)
 
 
@@ -67,14 +67,16 @@ def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume
              instance_secret: Path | str | None = None, store_instance_key: bool = False,
              **record: object) -> tuple[RunDir, Config]:
     """A new run directory under `runs_dir` recording `config` (and `record`), or the one being
-    resumed, whose saved config and instance key then win: only where it runs (`config.placement`)
-    may change."""
+    resumed, whose saved config and instance key then win: only where it runs may change, where
+    `config` was given a placement setting (Config.resumed_by)."""
     secret = read_secret(Path(instance_secret)) if instance_secret is not None else None
     if resume is None:
         return RunDir.create(Path(runs_dir), command, config.record(**record), secret, store_instance_key), config
     run = RunDir.resume(Path(resume), command, secret)
     run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
-    return run, Config.from_record(run.settings).placed(config.placement)
+    resumed = Config.from_record(run.settings).resumed_by(config)
+    run.journal.record("resumed", placement=dataclasses.asdict(resumed.placement))  # where it ran from here on
+    return run, resumed
 
 
 def task_ref(task: str) -> str:

@@ -22,7 +22,9 @@ from typing import Any, Mapping
 
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
-from selftaught.settings import PLACEMENT_FIELDS, Placement, RunSettings, place, resolve
+from selftaught.errors import ConfigError
+from selftaught.settings import PLACEMENT_FIELDS, RUN_FIELDS, Placement, RunSettings, place, resolve
+from selftaught.tomlconfig import read_table
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,13 @@ class Config:
     run: RunSettings
     placement: Placement = field(default_factory=Placement)
     unsafe: bool = False
+    # The placement settings this config was given (TOML or flags), not taken from the preset:
+    # what a resumed run changes of its recorded placement. Not recorded.
+    placement_given: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.placement, Placement):  # e.g. Config(lm, run, True) from before placements
+            raise TypeError(f"Config.placement must be a Placement, not {self.placement!r}")
 
     def session_budget(self) -> Budget:
         """The budget a session's LM client opens with: lm_calls calls per improver run, and a
@@ -43,6 +52,12 @@ class Config:
         """The same run placed elsewhere: where a run goes may change on resume, what it computes
         may not."""
         return dataclasses.replace(self, placement=placement)
+
+    def resumed_by(self, command: "Config") -> "Config":
+        """This (recorded) config, resumed by `command`'s: the recorded placement, changed only
+        where the resuming command was given a placement setting (e.g. --executor ray)."""
+        given = {name: getattr(command.placement, name) for name in command.placement_given}
+        return self.placed(dataclasses.replace(self.placement, **given))
 
     def record(self, **extra: object) -> dict:
         """What config.json keeps (no secrets: only the name of the key's variable)."""
@@ -67,8 +82,22 @@ def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any]
          unsafe: bool = False) -> Config:
     """A STOP command's config: the preset, then the [lm], [run] and [placement] tables of
     `toml_path`, then OPENAI_* environment variables (lm), then flags (None: not given)."""
+    if toml_path is not None:
+        _refuse_misplaced(toml_path)
     run = resolve(preset, toml_path, **(run_flags or {}))
     if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
         run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))
-    return Config(from_sources(toml_path, **(lm_flags or {})), run, place(preset, toml_path, **(placement_flags or {})),
-                  unsafe)
+    flags = {k: v for k, v in (placement_flags or {}).items() if v is not None}
+    given = set(flags) | (set(read_table(toml_path, "placement")) if toml_path is not None else set())
+    return Config(from_sources(toml_path, **(lm_flags or {})), run, place(preset, toml_path, **flags), unsafe,
+                  frozenset(given))
+
+
+def _refuse_misplaced(toml_path: Path) -> None:
+    """A run or placement key in the [lm] table is named with its table (the [run] and
+    [placement] tables check their own keys, settings._layered)."""
+    for key in read_table(toml_path, "lm"):
+        table = "run" if key in RUN_FIELDS else "placement" if key in PLACEMENT_FIELDS else None
+        if table is not None:
+            raise ConfigError(f"{toml_path}: lm.{key} is a setting of the [{table}] table",
+                              f"move it to the [{table}] table")

@@ -1,4 +1,5 @@
-"""Run settings: a preset, then the [run] table of a TOML config, then flags.
+"""Run settings: a preset, then the [run] table of a TOML config, then flags; and where a run
+goes (Placement: a preset's, then the [placement] table, then flags).
 
 `paper` is the paper's setting (and the paper's acceptance rule). `small` fits a 2-core
 laptop with the embedded model: candidates are raced on fresh paired runs (`paired`), so that

@@ -59,8 +59,10 @@ def validated(cls: type, table_name: str, source: str, values: Mapping[str, Any]
         except ValidationError as exc:
             expected = expected or exc.errors()[0]["msg"].lower().removeprefix("input should be ")
             numeric = expected in ("an integer", "a number", "true or false")
+            hint = " (no quotes)" if isinstance(value, str) and numeric else \
+                " (in quotes)" if expected == "a string" or expected.startswith("one of") else ""
             raise ConfigError(f"{source}: {table_name}.{key} = {value!r} is not {expected}",
-                              f"give {key} {expected}" + (" (no quotes)" if isinstance(value, str) and numeric else ""))
+                              f"give {key} {expected}{hint}")
     return checked
 
 

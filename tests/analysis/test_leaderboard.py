@@ -59,6 +59,8 @@ def test_the_default_changes_only_for_a_clear_winner_never_below_the_seed(run):
     assert better_default([paper, clear, beam], [*SEED, "mqap"]) is None  # not yet paired on every task
     below = dataclasses.replace(clear, below_seed=("parity",))  # beats paper, yet worse than u(s) somewhere
     assert better_default([paper, below, beam], SEED) is None
+    unknown = dataclasses.replace(clear, seed_unknown=("parity",))  # u(s) not journalled: cannot tell
+    assert better_default([paper, unknown, beam], SEED) is None
 
 
 def test_never_worse_crashes_tokens_and_time_per_improver(run):

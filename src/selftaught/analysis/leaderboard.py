@@ -25,6 +25,7 @@ class Standing:
     per_task: dict[str, Interval]  # the same per task
     never_worse: Rate  # runs whose output scored at least the seed program's u(s) on test
     below_seed: tuple[str, ...]  # tasks where its runs' mean output scored under u(s) on test
+    seed_unknown: tuple[str, ...]  # tasks it ran whose u(s) the run has not journalled (a killed transfer)
     crashed: Rate  # runs whose status is not ok
     completion_tokens: float  # mean per run (0 for runs journalled before tokens were)
     wall_time_s: float  # mean per run
@@ -73,7 +74,8 @@ def standings(run: RunData) -> list[Standing]:
             per_task={t: mean_interval(d) for t, d in by_task.items()},
             never_worse=wilson(sum(r.test >= seed.get(r.task, 0.0) - 1e-9 for r in runs), len(runs)),
             below_seed=tuple(t for t, scores in sorted(outputs.items())
-                             if statistics.fmean(scores) < seed.get(t, 0.0) - 1e-9),
+                             if t in seed and statistics.fmean(scores) < seed[t] - 1e-9),
+            seed_unknown=tuple(t for t in sorted(outputs) if t not in seed),
             crashed=wilson(sum(r.status != "ok" for r in runs), len(runs)),
             completion_tokens=statistics.fmean(r.completion_tokens for r in runs),
             wall_time_s=statistics.fmean(r.wall_time_s for r in runs),
@@ -88,8 +90,8 @@ def better_default(board: list[Standing], tasks: Iterable[str]) -> Standing | No
     """Issue 22's pre-registered decision (RESULTS.md, experiment 3): the improver that replaces
     the reference as the default of `selftaught improve`, if any. It must have been paired with
     the reference on every one of `tasks`, beat it pooled with the paired 95% interval above 0,
-    and its mean output must score at least u(s) on every task; of several, the one with the
-    highest pooled difference (the board's order)."""
+    and its mean output must score at least u(s) on every task (so u(s) must be known on every
+    task); of several, the one with the highest pooled difference (the board's order)."""
     wanted = set(tasks)
     return next((s for s in board[1:] if wanted <= set(s.per_task) and s.versus_reference is not None
-                 and s.versus_reference.lo > 0 and not s.below_seed), None)
+                 and s.versus_reference.lo > 0 and not s.below_seed and not s.seed_unknown), None)
