@@ -85,3 +85,14 @@ def test_the_one_liner_reads_like_the_paper(tmp_path, cassette):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| task | u(s) | û(I_0) | û(I_1) |" in done.stdout and "| parity |" in done.stdout
+
+
+def test_keyword_settings_are_checked_like_a_config_file():
+    from selftaught import configure
+
+    with pytest.raises(ConfigError, match="run.n_tests = '3' is not an integer") as error:
+        configure(n_tests="3")
+    assert "no quotes" in error.value.fix
+    assert configure(workers=1, improver_slots=2, max_tokens=512).placement.workers == 1
+    with pytest.raises(ConfigError, match="unknown setting 'n_test'"):
+        configure(n_test=3)
