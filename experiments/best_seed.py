@@ -1,0 +1,108 @@
+"""Experiment 4, step 2: self-improvement from the best seed (RESULTS.md, where it is
+pre-registered), then transfer of each run's improvers to the five held-out tasks.
+
+    python experiments/best_seed.py plan      # the commands, from steps before it (nothing runs)
+    python experiments/best_seed.py run       # runs them, resumably; skips finished steps
+
+The seed I_0 is experiment 3's winner under its registered decision (`better_default` on the
+leaderboard's last stage), else `knobs`. The meta-utility's tasks are the ones step 1
+(experiments/headroom.py) chose. Each self-improve run and each transfer is found again by its
+sample seed, so `run` resumes a killed step and skips a finished one; progress goes to the
+data's experiment.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))  # a script's neighbours, however it is loaded
+from data import DATA  # noqa: E402
+
+from selftaught.settings import TRANSFER_TASKS  # noqa: E402
+
+RUN_SEEDS = ("exp4-a", "exp4-b", "exp4-c")
+TRANSFER_SEED = "exp4-transfer"
+FALLBACK_SEED = "knobs"
+CANDIDATES, ITERATIONS, TRANSFER_RUNS = 12, 2, 4
+# The registered budgets: the small preset's, 12 candidates per step, and the same 1800 s wall
+# limit per improver run as experiments 2 and 3 (LM calls count towards it on a shared CPU).
+COMMON = ["--preset", "small", "--improver-time-limit", "1800", "--backend", "local"]
+
+
+def seed_improver(data_dir: Path) -> str:
+    """Experiment 3's winner (its final stage), else the fallback; an unfinished experiment 3
+    stops the plan, since the seed depends on it."""
+    import leaderboard
+
+    from selftaught.analysis.leaderboard import better_default, standings
+    from selftaught.analysis.rundata import load_run
+
+    runs = data_dir / "runs"
+    final = leaderboard.stage_run(runs, 2)
+    if final is None or not (final / "transfer.json").exists():
+        raise SystemExit("experiment 3 has not finished (stage 2): its winner is experiment 4's seed")
+    board = [s for s in standings(load_run(final)) if s.label not in leaderboard.NOT_ARMS]
+    winner = better_default(board, TRANSFER_TASKS)
+    return winner.label if winner is not None else FALLBACK_SEED
+
+
+def meta_tasks(data_dir: Path) -> list[str]:
+    import headroom
+
+    from selftaught.analysis.rundata import load_run
+
+    found = headroom.find_run(data_dir / "runs")
+    if found is None or not (found / "transfer.json").exists():
+        raise SystemExit("step 1 has not finished: run `python experiments/headroom.py run` first")
+    chosen = headroom.chosen(headroom.headroom(load_run(found)))
+    if not chosen:
+        raise SystemExit("no task qualified in step 1: experiment 4 ends there (RESULTS.md)")
+    return chosen
+
+
+def self_improve_args(seed: str, tasks: list[str], sample_seed: str, cache: Path) -> list[str]:
+    return [*COMMON, "--cache-path", str(cache), "--seed-improver", seed,
+            *[flag for task in tasks for flag in ("--task", task)], "-T", str(ITERATIONS),
+            "--meta-responses", str(CANDIDATES), "--meta-budget", str(CANDIDATES), "--sample-seed", sample_seed]
+
+
+def transfer_args(run: Path, cache: Path) -> list[str]:
+    return [*COMMON, "--cache-path", str(cache), str(run), "--tasks", ",".join(TRANSFER_TASKS),
+            "--n-tests", str(TRANSFER_RUNS), "--sample-seed", TRANSFER_SEED]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["plan", "run"])
+    parser.add_argument("--data", type=Path, default=DATA, help=f"the experiment data [default: {DATA}]")
+    args = parser.parse_args()
+    runs, cache = args.data / "runs", args.data / "cache.sqlite"
+    seed, tasks = seed_improver(args.data), meta_tasks(args.data)
+    if args.action == "plan":
+        for sample_seed in RUN_SEEDS:
+            print("selftaught self-improve " + " ".join(self_improve_args(seed, tasks, sample_seed, cache)))
+            print("selftaught transfer " + " ".join(transfer_args(Path(f"<the {sample_seed} run>"), cache)))
+        return
+    from stop_embedded import step  # finds a step by its sample seed, resumes or skips it
+
+    log_file = args.data / "experiment.log"
+
+    def log(line: str) -> None:
+        stamped = f"{time.strftime('%Y-%m-%d %H:%M:%S')} experiment 4: {line}"
+        print(stamped, flush=True)
+        with log_file.open("a") as f:
+            f.write(stamped + "\n")
+
+    log(f"seed {seed}; meta-utility tasks {', '.join(tasks)}")
+    for sample_seed in RUN_SEEDS:
+        run = step(self_improve_args(seed, tasks, sample_seed, cache), runs, "self-improve", "sample_seed",
+                   sample_seed, "self_improvement.json", log)
+        step(transfer_args(run, cache), runs, "transfer", "source", str(run.resolve()), "transfer.json", log)
+
+
+if __name__ == "__main__":
+    main()
