@@ -156,7 +156,7 @@ def _from_tests(module: str, function: str):
 
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         tests = importlib.import_module(f"tests.tasks.{module}")
-        return tests.program(getattr(tests, function))
+        return importlib.import_module("tests.tasks.conftest").program(getattr(tests, function))
 
     return load
 

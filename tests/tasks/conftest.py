@@ -1,9 +1,11 @@
 """Helpers for the built-in task tests: outcomes built by hand, no sandbox needed."""
 
 import ast
+import inspect
 
 import pytest
 
+from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.sandbox.outcome import STATUSES, Outcome
 
 FAILED_STATUSES = sorted(STATUSES - {"ok"})
@@ -33,3 +35,16 @@ def entry_point_arity(task) -> int | None:
 @pytest.fixture
 def arity():
     return entry_point_arity
+
+
+def program(function) -> str:
+    """`function`'s source as a program whose entry point `algorithm` it is: a reference
+    algorithm written as a plain function in a test, run through the real sandbox."""
+    return f"{inspect.getsource(function)}\nalgorithm = {function.__name__}\n"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """A real sandbox pool for the tests that score programs end to end."""
+    with SandboxPool(SandboxConfig(slots=2)) as pool:
+        yield pool

@@ -1,13 +1,13 @@
-import inspect
 import math
 
 import numpy as np
 import pytest
 
-from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.tasks.loader import load_task
 from selftaught.tasks.secret import InstanceSecret
 from selftaught.utility import evaluate
+
+from .conftest import program
 
 SECRET = InstanceSecret(bytes(range(32)))
 
@@ -28,11 +28,6 @@ def first_fit_decreasing(sizes, capacity):
     return bins
 
 
-def program(function):
-    """`function`'s source as a program whose entry point `algorithm` it is."""
-    return f"{inspect.getsource(function)}\nalgorithm = {function.__name__}\n"
-
-
 @pytest.fixture(scope="module")
 def task():
     return load_task("bin_packing")
@@ -44,12 +39,6 @@ def small(task):
     {60, 40} + {50, 30, 20} meets that; next-fit makes {60} {50, 40} {30, 20}."""
     sizes = (60, 50, 40, 30, 20)
     return task.scorer.PackingInstance(seed=0, sizes=sizes, capacity=100, lower_bound=2)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    with SandboxPool(SandboxConfig(slots=2)) as pool:
-        yield pool
 
 
 def fewest_bins(sizes, capacity):

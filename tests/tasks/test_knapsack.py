@@ -1,13 +1,13 @@
-import inspect
 import itertools
 
 import numpy as np
 import pytest
 
-from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.tasks.loader import load_task
 from selftaught.tasks.secret import InstanceSecret
 from selftaught.utility import evaluate
+
+from .conftest import program
 
 SECRET = InstanceSecret(bytes(range(32)))
 
@@ -42,11 +42,6 @@ def dynamic_program(weights, values, capacity):
     return chosen
 
 
-def program(function):
-    """`function`'s source as a program whose entry point `algorithm` it is."""
-    return f"{inspect.getsource(function)}\nalgorithm = {function.__name__}\n"
-
-
 @pytest.fixture(scope="module")
 def task():
     return load_task("knapsack")
@@ -58,12 +53,6 @@ def small(task):
     are optimal (the other pairs that fit: 0+1 50, 0+3 60, 2+3 80, 1+2 70; no triple fits)."""
     weights, values = (5, 4, 6, 3), (10, 40, 30, 50)
     return task.scorer.KnapsackInstance(seed=0, weights=weights, values=values, capacity=10, optimum=90)
-
-
-@pytest.fixture(scope="module")
-def pool():
-    with SandboxPool(SandboxConfig(slots=2)) as pool:
-        yield pool
 
 
 def test_metadata(task, arity):

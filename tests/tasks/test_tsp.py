@@ -1,4 +1,3 @@
-import inspect
 import itertools
 import math
 
@@ -6,10 +5,11 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import minimum_spanning_tree
 
-from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.tasks.loader import load_task
 from selftaught.tasks.secret import InstanceSecret
 from selftaught.utility import evaluate
+
+from .conftest import program
 
 SECRET = InstanceSecret(bytes(range(32)))
 
@@ -54,11 +54,6 @@ def nearest_neighbour_2opt(points):
     return tour
 
 
-def program(function):
-    """`function`'s source as a program whose entry point `algorithm` it is."""
-    return f"{inspect.getsource(function)}\nalgorithm = {function.__name__}\n"
-
-
 @pytest.fixture(scope="module")
 def task():
     return load_task("tsp")
@@ -69,12 +64,6 @@ def square(task):
     """The corners of the unit square, in order: the MST takes 3 sides (M = 3)."""
     points = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float64)
     return task.scorer.TourInstance(seed=0, points=points, mst_length=task.scorer.mst_length(points))
-
-
-@pytest.fixture(scope="module")
-def pool():
-    with SandboxPool(SandboxConfig(slots=2)) as pool:
-        yield pool
 
 
 def test_metadata(task, arity):
