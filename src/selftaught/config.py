@@ -8,8 +8,8 @@
 The LM budget is the run's (`run.lm_calls` x `run.lm_responses` per improver run); the budget
 the LM layer is opened with, which sizes the local server's parallel slots, is derived from it
 and never stored. A resumed run rebuilds its Config from config.json alone: no TOML file, no
-environment variable; only its placement may change (`placed`), since where a unit runs never
-changes what it computes.
+environment variable; only its placement may change (`resumed_by`: the placement settings the
+resuming command was given), since where a unit runs never changes what it computes.
 """
 
 from __future__ import annotations
