@@ -92,6 +92,7 @@ def test_load_layers_preset_toml_and_flags(tmp_path):
     ('[placement]\nexecutor = "slurm"\n', "placement.executor = 'slurm' is not one of 'local', 'ray'", "give executor"),
     ('[lm]\ncache = "sometimes"\n', "lm.cache = 'sometimes' is not one of 'off', 'readwrite', 'replay'", "give cache"),
     ('[run]\npreset = "paper"\n', "run.preset cannot be set here", "--preset"),
+    ("[placement]\nlm_replicas = 2\n", "placement.lm_replicas = 2 is not a string", "a string (in quotes)"),
     ("[run]\nworkerz = 3\n", "unknown setting run.workerz", "did you mean placement.workers?"),
     ("[run]\nn_test = 3\n", "unknown setting run.n_test", "did you mean run.n_tests?"),
 ])

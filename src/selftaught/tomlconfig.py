@@ -59,8 +59,9 @@ def validated(cls: type, table_name: str, source: str, values: Mapping[str, Any]
         except ValidationError as exc:
             expected = expected or exc.errors()[0]["msg"].lower().removeprefix("input should be ")
             numeric = expected in ("an integer", "a number", "true or false")
+            # quoting is the fix only when the value's kind is wrong: "3" for 3, or 2 for "2"
             hint = " (no quotes)" if isinstance(value, str) and numeric else \
-                " (in quotes)" if expected == "a string" or expected.startswith("one of") else ""
+                " (in quotes)" if not isinstance(value, str) and (expected == "a string" or expected.startswith("one of")) else ""
             raise ConfigError(f"{source}: {table_name}.{key} = {value!r} is not {expected}",
                               f"give {key} {expected}{hint}")
     return checked

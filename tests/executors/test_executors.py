@@ -72,4 +72,5 @@ def test_the_cli_refuses_an_unknown_executor_with_a_fix():
     proc = subprocess.run([sys.executable, "-m", "selftaught", "self-improve", "--executor", "slurm"],
                           capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "error: executor = 'slurm' is not an executor" in proc.stderr and "fix: use one of: local, ray" in proc.stderr
+    assert "error: the given settings: placement.executor = 'slurm' is not one of 'local', 'ray'" in proc.stderr
+    assert "fix: give executor one of 'local', 'ray'\n" in proc.stderr  # no quoting hint: it is a string already
