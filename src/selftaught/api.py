@@ -27,6 +27,7 @@ from selftaught.improvers import seed_improver as paper_seed_improver
 from selftaught.lm.config import LMConfig
 from selftaught.lm.local.embedded import Progress
 from selftaught.loop import SelfImprovement
+from selftaught.runs import events
 from selftaught.runs.rundir import RunDir
 from selftaught.session import open_session
 from selftaught.settings import PLACEMENT_FIELDS, RUN_FIELDS, TRANSFER_TASKS
@@ -75,7 +76,7 @@ def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume
     run = RunDir.resume(Path(resume), command, secret)
     run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
     resumed = Config.from_record(run.settings).resumed_by(config)
-    run.journal.record("resumed", placement=dataclasses.asdict(resumed.placement))  # where it ran from here on
+    run.journal.record(events.RESUMED, placement=dataclasses.asdict(resumed.placement))  # where it runs from here on
     return run, resumed
 
 

@@ -24,6 +24,7 @@ META_SCORE = "meta_score"
 EVALUATION = "evaluation"
 TRANSFER_ROW = "transfer_row"
 ENGINE = "engine"  # which llama.cpp build served the run, and any fallback (lm/local/engines.py)
+RESUMED = "resumed"  # no key: each resume journals the placement the run continues with (api.open_run)
 
 DOWNSTREAM_RUNS = (IMPROVER_RUN, IMPROVE)
 SANDBOXED_IMPROVER_RUNS = DOWNSTREAM_RUNS + (ITERATION,)
