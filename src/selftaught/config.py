@@ -22,8 +22,7 @@ from typing import Any, Mapping
 
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
-from selftaught.errors import ConfigError
-from selftaught.settings import PLACEMENT_FIELDS, RUN_FIELDS, Placement, RunSettings, place, resolve
+from selftaught.settings import PLACEMENT_FIELDS, TABLES, Placement, RunSettings, place, resolve
 from selftaught.tomlconfig import read_table
 
 
@@ -82,22 +81,11 @@ def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any]
          unsafe: bool = False) -> Config:
     """A STOP command's config: the preset, then the [lm], [run] and [placement] tables of
     `toml_path`, then OPENAI_* environment variables (lm), then flags (None: not given)."""
-    if toml_path is not None:
-        _refuse_misplaced(toml_path)
     run = resolve(preset, toml_path, **(run_flags or {}))
     if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
         run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))
     flags = {k: v for k, v in (placement_flags or {}).items() if v is not None}
     given = set(flags) | (set(read_table(toml_path, "placement")) if toml_path is not None else set())
-    return Config(from_sources(toml_path, **(lm_flags or {})), run, place(preset, toml_path, **flags), unsafe,
+    return Config(from_sources(toml_path, TABLES, **(lm_flags or {})), run, place(preset, toml_path, **flags), unsafe,
                   frozenset(given))
 
-
-def _refuse_misplaced(toml_path: Path) -> None:
-    """A run or placement key in the [lm] table is named with its table (the [run] and
-    [placement] tables check their own keys, settings._layered)."""
-    for key in read_table(toml_path, "lm"):
-        table = "run" if key in RUN_FIELDS else "placement" if key in PLACEMENT_FIELDS else None
-        if table is not None:
-            raise ConfigError(f"{toml_path}: lm.{key} is a setting of the [{table}] table",
-                              f"move it to the [{table}] table")

@@ -182,7 +182,8 @@ def place(preset: str, toml_path: Path | None = None, **overrides: Any) -> Place
     return _layered(PLACEMENTS, preset, "placement", toml_path, overrides)
 
 
-_ELSEWHERE = {"max_tokens": "lm", **{name: "placement" for name in PLACEMENT_FIELDS},
+# Which table holds a setting, so that a key in the wrong one is named with the right one.
+TABLES = {"max_tokens": "lm", **{name: "placement" for name in PLACEMENT_FIELDS},
               **{name: "run" for name in RUN_FIELDS}}
 
 
@@ -192,7 +193,7 @@ def _layered(presets: dict[str, Any], preset: str, table_name: str, toml_path: P
         raise ConfigError(f"unknown preset {preset!r}", f"use one of: {', '.join(presets)}")
     base = presets[preset]
     fields = {f.name for f in dataclasses.fields(base)}
-    elsewhere = {k: v for k, v in _ELSEWHERE.items() if k not in fields}
+    elsewhere = {k: v for k, v in TABLES.items() if k not in fields}
     layers = [(str(toml_path), read_table(toml_path, table_name))] if toml_path is not None else []
     layers.append(("the given settings", {k: v for k, v in overrides.items() if v is not None}))
     values: dict[str, Any] = {}

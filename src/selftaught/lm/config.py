@@ -123,16 +123,18 @@ _BUDGET_KEYS = {"max_calls": "lm_calls", "max_responses_per_call": "lm_responses
 _PATHS = {"model_path", "cache_path", "draft_model_path", "llama_server"}
 
 
-def from_sources(toml_path: Path | None = None, **overrides: Any) -> LMConfig:
+def from_sources(toml_path: Path | None = None, elsewhere: Mapping[str, str] | None = None,
+                 **overrides: Any) -> LMConfig:
     """Build a config: defaults, then the [lm] table of a TOML file, then OPENAI_* environment
-    variables, then explicit overrides (CLI flags; None means "not given")."""
+    variables, then explicit overrides (CLI flags; None means "not given"). `elsewhere` (setting ->
+    table) names the table of a key that belongs to another one."""
     env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "model": os.environ.get("OPENAI_MODEL")}
     layers = [(str(toml_path), read_table(toml_path, "lm"))] if toml_path is not None else []
     layers += [("the OPENAI_* environment", {k: v for k, v in env.items() if v}),
                ("the given settings", {k: v for k, v in overrides.items() if v is not None})]
     values: dict[str, Any] = {}
     for source, layer in layers:
-        values.update(_checked(layer, source))
+        values.update(_checked(layer, source, elsewhere))
     return LMConfig(**values)
 
 
@@ -144,7 +146,7 @@ def from_record(record: Mapping[str, Any]) -> LMConfig:
     return LMConfig(**_checked(values, source="the run's config.json"))
 
 
-def _checked(values: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _checked(values: Mapping[str, Any], source: str, elsewhere: Mapping[str, str] | None = None) -> dict[str, Any]:
     for key in values:
         if key in _BUDGET_KEYS:
             raise ConfigError(f"{source}: lm.{key} is not a language-model setting: the LM budget is a run's",
@@ -153,7 +155,7 @@ def _checked(values: Mapping[str, Any], source: str) -> dict[str, Any]:
     given = dict(values)
     if isinstance(given.get("endpoints"), str):  # one endpoint may be written without a list
         given["endpoints"] = [given["endpoints"]]
-    kwargs = validated(LMConfig, "lm", source, given)
+    kwargs = validated(LMConfig, "lm", source, given, elsewhere)
     for key in _PATHS & kwargs.keys():
         if kwargs[key] is not None:
             kwargs[key] = kwargs[key].expanduser()
