@@ -3,6 +3,7 @@ pre-registered), then transfer of each run's improvers to the five held-out task
 
     python experiments/best_seed.py plan      # the commands, from steps before it (nothing runs)
     python experiments/best_seed.py run       # runs them, resumably; skips finished steps
+    python experiments/best_seed.py report    # the tables RESULTS.md shows, from what has run
 
 The seed I_0 is experiment 3's winner under its registered decision (`better_default` on the
 leaderboard's last stage), else `knobs`. The meta-utility's tasks are the ones step 1
@@ -75,11 +76,71 @@ def transfer_args(run: Path, cache: Path) -> list[str]:
             "--n-tests", str(TRANSFER_RUNS), "--sample-seed", TRANSFER_SEED]
 
 
+def changes_table(changes: list) -> list[str]:
+    """Candidates by what they changed (analysis/edits.py), and how many of them then scored
+    exactly like their parent (under common random numbers: no change in behaviour seen)."""
+    from collections import Counter
+
+    kinds = Counter(c.category for c in changes)
+    same = Counter(c.category for c in changes if c.same_scores)
+    lines = ["| changed | candidates | scored exactly like their parent |", "|---|---|---|"]
+    lines += [f"| {kind} | {n} | {same[kind]} |" for kind, n in kinds.most_common()]
+    lines += [f"| all | {len(changes)} | {sum(same.values())} |"]
+    shown = [c for c in changes if c.edit is not None and (c.edit.knobs or c.edit.prompt) and not c.same_scores]
+    lines += [f"- step {c.t}, `{c.improver[:8]}`: {c.edit.summary()}" for c in shown]
+    return lines
+
+
+def report(data_dir: Path) -> str:
+    """Per run of step 2: its steps, what its candidates changed, and its transfer paired against
+    I_0 (pooled and per task, 95% intervals); whatever has run so far, said to be partial."""
+    from stop_embedded import find_run
+
+    from selftaught.analysis.history import self_improvement
+    from selftaught.analysis.leaderboard import standings
+    from selftaught.analysis.lineage import candidate_changes
+    from selftaught.analysis.rundata import load_run
+
+    runs = data_dir / "runs"
+    lines: list[str] = []
+    for sample_seed in RUN_SEEDS:
+        found = find_run(runs, "self-improve", "sample_seed", sample_seed)
+        if found is None:
+            lines += [f"## {sample_seed}: not started", ""]
+            continue
+        run = load_run(found)
+        done = (found / "self_improvement.json").exists()
+        steps = self_improvement(run)
+        lines += [f"## {sample_seed}: run `{found.name}`{'' if done else ' (unfinished)'}", ""]
+        for step in steps[1:]:
+            verdict = step.reason if step.accepted else f"kept I_{step.t - 1} ({step.reason})"
+            lines.append(f"- step {step.t}: {verdict}; {len(step.candidates)} candidates scored")
+        lines += ["", *changes_table(candidate_changes(run, steps)), ""]
+        transfer = find_run(runs, "transfer", "source", str(found.resolve()))
+        if transfer is None:
+            lines += ["Transfer: not started.", ""]
+            continue
+        board = standings(load_run(transfer))
+        lines += [f"Transfer `{transfer.name}`{'' if (transfer / 'transfer.json').exists() else ' (unfinished)'}:"]
+        for s in board[1:]:
+            d = s.versus_reference
+            per_task = ", ".join(f"{t} {i.mean:+.3f}" for t, i in s.per_task.items())
+            lines.append(f"- {s.label} − {board[0].label}, test, pooled over {s.runs} runs: "
+                         + (f"{d.mean:+.3f} [{d.lo:+.3f}, {d.hi:+.3f}]" if d else "no pairs") + f" ({per_task})")
+        if len(board) < 2:
+            lines.append("- I_T = I_0: nothing to pair")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["plan", "run"])
+    parser.add_argument("action", choices=["plan", "run", "report"])
     parser.add_argument("--data", type=Path, default=DATA, help=f"the experiment data [default: {DATA}]")
     args = parser.parse_args()
+    if args.action == "report":
+        print(report(args.data))
+        return
     runs, cache = args.data / "runs", args.data / "cache.sqlite"
     seed, tasks = seed_improver(args.data), meta_tasks(args.data)
     if args.action == "plan":

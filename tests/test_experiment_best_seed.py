@@ -41,3 +41,28 @@ def test_each_transfer_pairs_a_run_on_the_held_out_five(best_seed):
     params = parsed("transfer", best_seed.transfer_args(Path("/d/runs/x-self-improve"), Path("/d/cache.sqlite")))
     assert params["tasks"] == ",".join(TRANSFER_TASKS) and params["n_tests"] == 4
     assert params["sample_seed"] == "exp4-transfer"
+
+
+def test_the_report_reads_what_has_run(best_seed, tmp_path):
+    """Recorded fixture runs, filed as experiment 4's first run and its transfer: the steps, the
+    candidates by what they changed, and the transfer paired against I_0."""
+    import json
+    import shutil
+
+    from tests.analysis.test_recorded import SELF_IMPROVE, TRANSFER
+
+    runs = tmp_path / "runs"
+    run, transfer = runs / SELF_IMPROVE.name, runs / TRANSFER.name
+    shutil.copytree(SELF_IMPROVE, run)
+    shutil.copytree(TRANSFER, transfer)
+    for path, edit in ((run, lambda s: s["run"].update(sample_seed="exp4-a")),
+                       (transfer, lambda s: s.update(source=str(run.resolve())))):
+        config = json.loads((path / "config.json").read_text())
+        edit(config["settings"])
+        (path / "config.json").write_text(json.dumps(config))
+    text = best_seed.report(tmp_path)
+    assert f"## exp4-a: run `{SELF_IMPROVE.name}`" in text and "## exp4-b: not started" in text
+    assert "- step 1: accepted (paper rule" in text and "- step 2: kept I_1" in text
+    # The recorded I_1 is I_0 with new comments: it scored exactly like I_0.
+    assert "| nothing | 1 | 1 |" in text and "| unparsable | 1 | 0 |" in text and "| all | 4 | 1 |" in text
+    assert f"Transfer `{TRANSFER.name}`:" in text and "- I_1=I_2 − I_0, test, pooled over 4 runs: +0.000" in text

@@ -21,6 +21,10 @@ def test_the_page_is_self_contained_and_shows_every_section():
     assert "0.542 [0.479, 0.606]" in html  # û(I_0) on val with its interval
     assert "2/14 · 14.3% (CI 4.0-39.9%)" in html  # budget flags of the self-improve run
     assert "I_1=I_2 run 1" in html and 'class="badge best">best</span>' in html
+    # What each candidate changed against its parent (analysis/edits.py): the recorded I_1 is I_0
+    # with comments only; a step-2 candidate does not parse.
+    assert "changed: nothing (the same syntax tree, comments and docstrings aside)" in html
+    assert "changed: unparsable: SyntaxError: &#39;(&#39; was never closed" in html
 
 
 def test_untrusted_text_is_escaped_everywhere(tmp_path):

@@ -13,7 +13,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterator
 
-ENTRY_POINT = "improve_algorithm"
+from selftaught.improvers import ENTRY_POINT
+
 LM_METHODS = ("batch_prompt", "prompt")
 LOOPS = (ast.For, ast.AsyncFor, ast.While)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

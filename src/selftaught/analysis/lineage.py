@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from selftaught.analysis.edits import Edit, describe
 from selftaught.analysis.history import Step, self_improvement
 from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number, read_improver_files
 from selftaught.ids import program_id
@@ -25,6 +26,7 @@ class Node:
     source: str | None
     diff: str | None  # unified diff against the parent, if both sources are known
     note: str = ""
+    edit: str = ""  # what a candidate improver changed against its parent (analysis/edits.py)
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,13 @@ def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
             accepted = step.accepted and cand.improver == step.improver
             label = f"I_{step.t}" if accepted else f"candidate of step {step.t}"
             statuses = ", ".join(f"{k} x{v}" for k, v in cand.statuses.items())
+            old, new = source(parent), source(cand.improver)
             nodes[cand.improver] = Node(
                 cand.improver, cand.improver, label, parent if parent in nodes else None,
                 "accepted" if accepted else "rejected", cand.val.mean, cand.test.mean,
-                source(cand.improver), unified_diff(source(parent), source(cand.improver),
-                                                    f"{parent[:8]}.py", f"{cand.improver[:8]}.py"),
-                f"downstream runs: {statuses}" if statuses else "")
+                new, unified_diff(old, new, f"{parent[:8]}.py", f"{cand.improver[:8]}.py"),
+                f"downstream runs: {statuses}" if statuses else "",
+                describe(old, new).summary() if old is not None and new is not None else "")
         if step.improver in nodes and nodes[step.improver].label.startswith("candidate"):
             old = nodes[step.improver]
             nodes[step.improver] = Node(**{**old.__dict__, "label": f"I_{step.t}", "role": "accepted"})
@@ -98,6 +101,52 @@ def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
             extra = f"step {step.t}: returned itself"
             nodes[parent] = Node(**{**old.__dict__, "note": "; ".join(x for x in (old.note, extra) if x)})
     return Lineage(tuple(nodes.values()))
+
+
+@dataclass(frozen=True)
+class CandidateChange:
+    """One candidate of a self-improvement step, by what it changed against the improver that
+    wrote it and whether that changed what it did."""
+
+    t: int
+    improver: str
+    parent: str
+    edit: Edit | None  # None when a source was not recorded
+    # û scores every improver of a run on the same downstream runs under common random numbers,
+    # so a candidate that behaves like its parent scores exactly like it, run by run.
+    same_scores: bool | None  # None when either was not scored
+
+    @property
+    def category(self) -> str:
+        return self.edit.category if self.edit is not None else "source not recorded"
+
+
+def candidate_changes(run: RunData, steps: list[Step] | None = None) -> list[CandidateChange]:
+    """Every candidate of a self-improve run, in order, as experiment 4 counts them (RESULTS.md):
+    what it changed (analysis/edits.py) and whether it then scored like its parent."""
+    steps = self_improvement(run) if steps is None else steps
+    files = improver_sources(run)
+    scores = {c.improver: c for step in steps for c in step.candidates}
+    scores.update({step.improver: step.score for step in steps if step.score is not None})
+
+    def source(pid: str) -> str | None:
+        return run.program(pid) or files.get(pid)
+
+    def behaviour(pid: str) -> tuple | None:
+        score = scores.get(pid)
+        return (score.run_vals, sorted(score.statuses.items())) if score is not None and score.run_vals else None
+
+    found = []
+    for step in steps:
+        if step.t == 0 or not step.parent:
+            continue
+        for cand in step.candidates:
+            old, new = source(step.parent), source(cand.improver)
+            mine, theirs = behaviour(cand.improver), behaviour(step.parent)
+            found.append(CandidateChange(
+                step.t, cand.improver, step.parent, describe(old, new) if old is not None and new is not None else None,
+                None if mine is None or theirs is None else mine == theirs))
+    return found
 
 
 def _downstream(run: RunData) -> Lineage:

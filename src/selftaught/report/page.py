@@ -117,7 +117,8 @@ with recorded source. Candidates whose source was not recorded are not counted.<
 {% if node.role == 'seed' %}<span class="badge seed">seed</span>{% elif node.role == 'accepted' %}<span class="badge">accepted</span>{% elif node.role == 'rejected' %}<span class="badge rejected">rejected</span>{% endif %}
 {% if node.program in best %}<span class="badge best">best</span>{% endif %}
 {% if node.val is not none %} val {{ num(node.val) }}{% endif %}{% if node.test is not none %} · test {{ num(node.test) }}{% endif %}
-{% if node.note %} <span class="muted">· {{ node.note }}</span>{% endif %}</span>
+{% if node.note %} <span class="muted">· {{ node.note }}</span>{% endif %}
+{% if node.edit %}<br><span class="muted">changed: {{ node.edit }}</span>{% endif %}</span>
 {% if node.diff %}<details{{ " open" if node.role == "accepted" }}><summary>diff against parent</summary>{{ highlight(node.diff, "diff") }}</details>
 {% elif node.source %}<details><summary>source</summary>{{ highlight(node.source) }}</details>
 {% else %}<span class="muted"> (source not recorded)</span>{% endif %}
