@@ -197,3 +197,21 @@ def test_knobs_at_its_defaults_sends_the_papers_request(pools):
     run(pools, "paper", {"*": 0.1}, paper)
     run(pools, "knobs", {"*": 0.1}, knobs)
     assert knobs.batches == paper.batches and knobs.temperatures == paper.temperatures
+
+
+@pytest.mark.parametrize("name", library_names())
+@pytest.mark.parametrize("answer", [
+    "I would make it faster by caching.",  # prose, no code
+    " ",  # next to nothing
+    "```python\ndef f(:\n    return\n",  # an unclosed fence around code that does not parse
+    "<<<<<<< SEARCH\nnot in the program\n=======\nx = 1\n>>>>>>> REPLACE\n",  # an edit that matches nothing
+])
+def test_answers_without_usable_code_never_break_an_improver(pools, name, answer):
+    """What a 1.5B model often writes: every improver still returns a program, within budget, and
+    (all but `paper`) one no worse than the initial solution."""
+    backend = Scripted(lambda prompt, k: answer)
+    result, _ = run(pools, name, {INITIAL.strip(): 0.5}, backend)
+    assert result.status == "ok", result.diagnostics
+    assert isinstance(result.solution, str) and result.lm_calls <= 2 and result.utility_calls <= 6
+    if name != "paper":
+        assert result.solution.strip() == INITIAL.strip()
