@@ -32,7 +32,7 @@ def test_the_self_improve_runs_use_the_registered_settings(best_seed):
     params = parsed("self-improve", best_seed.self_improve_args("knobs", ["tsp", "knapsack"], "exp4-a",
                                                                 Path("/d/cache.sqlite")))
     assert str(params["seed"]) == "knobs" and params["task"] == ["tsp", "knapsack"]
-    assert (params["iterations"], params["meta_responses"], params["meta_budget"]) == (2, 12, 12)
+    assert (params["iterations"], params["meta_responses"], params["meta_budget"]) == (2, 12, 13)
     assert (params["preset"], params["improver_time_limit_s"], params["sample_seed"]) == ("small", 1800.0, "exp4-a")
     assert params["accept"] is None and params["meta_feedback"] is None  # the small preset's: paired, off
 

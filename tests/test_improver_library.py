@@ -191,12 +191,21 @@ def test_an_overshooting_knob_uses_the_budget_instead_of_failing(pools, edit):
     assert result.lm_calls <= 2 and result.utility_calls <= 6 and all(n <= 3 for _, n in backend.batches)
 
 
-def test_knobs_at_its_defaults_sends_the_papers_request(pools):
+@pytest.mark.parametrize("calls, responses, utility_budget", [(2, 3, 6), (4, 6, 25)])  # the small and paper presets
+def test_knobs_at_its_defaults_sends_the_papers_request(pools, calls, responses, utility_budget):
     """So under common random numbers it sees the paper seed's (and keep_best's) samples."""
     paper, knobs = Scripted(), Scripted()
-    run(pools, "paper", {"*": 0.1}, paper)
-    run(pools, "knobs", {"*": 0.1}, knobs)
+    run(pools, "paper", {"*": 0.1}, paper, calls, responses, utility_budget)
+    run(pools, "knobs", {"*": 0.1}, knobs, calls, responses, utility_budget)
     assert knobs.batches == paper.batches and knobs.temperatures == paper.temperatures
+
+
+def test_knobs_writes_twelve_candidates_as_experiment_4_s_improver_of_improvers(pools):
+    """Its meta-level budgets (experiments/best_seed.py): 12 responses per call and 13 û calls,
+    one of them the incumbent's (journalled already, so free), leave room for 12 candidates."""
+    backend = Scripted()
+    result, used = run(pools, "knobs", {"*": 0.1}, backend, calls=2, responses=12, utility_budget=13)
+    assert [n for _, n in backend.batches] == [12] and len(used) == 13
 
 
 @pytest.mark.parametrize("name", library_names())

@@ -36,13 +36,13 @@ def test_a_constant_is_a_knob():
 
 
 def test_the_probe_s_three_knob_edit():
-    child = edited("SAMPLES_PER_CALL = 3", "SAMPLES_PER_CALL = 10")
+    child = edited("SAMPLES_PER_CALL = 12", "SAMPLES_PER_CALL = 10")
     child = edited("TEMPERATURE = 0.7", "TEMPERATURE = 0.5", child)
     child = edited("KEEP_INCUMBENT = True", "KEEP_INCUMBENT: bool = False", child)
     edit = describe(KNOBS, child)
     assert edit.category == "knob"
     assert {c.name: (c.old, c.new) for c in edit.knobs} == {
-        "SAMPLES_PER_CALL": ("3", "10"), "TEMPERATURE": ("0.7", "0.5"), "KEEP_INCUMBENT": ("True", "False")}
+        "SAMPLES_PER_CALL": ("12", "10"), "TEMPERATURE": ("0.7", "0.5"), "KEEP_INCUMBENT": ("True", "False")}
 
 
 def test_a_sentence_is_prompt_and_mixed_edits_name_both():

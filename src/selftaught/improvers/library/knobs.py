@@ -3,7 +3,7 @@ from helpers import Scores, extract_code, improve_message
 # The strategy's knobs. Each is clamped to what the budgets allow, so an overshoot (CALLS = 10
 # on a 2-call budget) uses the whole budget instead of failing.
 CALLS = 1  # language-model calls; each rewrites the best program so far
-SAMPLES_PER_CALL = 3  # rewrites per call
+SAMPLES_PER_CALL = 12  # rewrites per call, at most: a call's responses and the utility calls left bound it
 TEMPERATURE = 0.7
 KEEP_INCUMBENT = True  # the initial solution competes, so the result is never worse than it
 EXPERTISE = ("You are an expert computer science researcher and programmer, especially skilled at "
