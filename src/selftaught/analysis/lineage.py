@@ -86,13 +86,13 @@ def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
             accepted = step.accepted and cand.improver == step.improver
             label = f"I_{step.t}" if accepted else f"candidate of step {step.t}"
             statuses = ", ".join(f"{k} x{v}" for k, v in cand.statuses.items())
-            old, new = source(parent), source(cand.improver)
+            before, after = source(parent), source(cand.improver)
             nodes[cand.improver] = Node(
                 cand.improver, cand.improver, label, parent if parent in nodes else None,
                 "accepted" if accepted else "rejected", cand.val.mean, cand.test.mean,
-                new, unified_diff(old, new, f"{parent[:8]}.py", f"{cand.improver[:8]}.py"),
+                after, unified_diff(before, after, f"{parent[:8]}.py", f"{cand.improver[:8]}.py"),
                 f"downstream runs: {statuses}" if statuses else "",
-                describe(old, new).summary() if old is not None and new is not None else "")
+                describe(before, after).summary() if before is not None and after is not None else "")
         if step.improver in nodes and nodes[step.improver].label.startswith("candidate"):
             old = nodes[step.improver]
             nodes[step.improver] = Node(**{**old.__dict__, "label": f"I_{step.t}", "role": "accepted"})
@@ -141,10 +141,11 @@ def candidate_changes(run: RunData, steps: list[Step] | None = None) -> list[Can
         if step.t == 0 or not step.parent:
             continue
         for cand in step.candidates:
-            old, new = source(step.parent), source(cand.improver)
+            before, after = source(step.parent), source(cand.improver)
             mine, theirs = behaviour(cand.improver), behaviour(step.parent)
             found.append(CandidateChange(
-                step.t, cand.improver, step.parent, describe(old, new) if old is not None and new is not None else None,
+                step.t, cand.improver, step.parent,
+                describe(before, after) if before is not None and after is not None else None,
                 None if mine is None or theirs is None else mine == theirs))
     return found
 
