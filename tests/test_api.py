@@ -96,3 +96,16 @@ def test_keyword_settings_are_checked_like_a_config_file():
     assert configure(workers=1, improver_slots=2, max_tokens=512).placement.workers == 1
     with pytest.raises(ConfigError, match="unknown setting 'n_test'"):
         configure(n_test=3)
+
+
+def test_improve_without_an_improver_records_the_default(tmp_path):
+    """`improve(task)` uses improvers.DEFAULT_IMPROVER (experiment 3's decision may change it);
+    the run records it before the model is needed, so a missing cache fails after that."""
+    from selftaught import improve
+    from selftaught.ids import program_id
+    from selftaught.improvers import DEFAULT_IMPROVER, library_improver
+
+    with pytest.raises(ConfigError, match="does not exist"):
+        improve("fibonacci", runs_dir=tmp_path, backend="replay", cache_path=tmp_path / "absent.sqlite")
+    (config,) = tmp_path.glob("*-improve/config.json")
+    assert json.loads(config.read_text())["settings"]["improver"] == program_id(library_improver(DEFAULT_IMPROVER))

@@ -23,6 +23,7 @@ from typing import Any, Callable, ContextManager, Iterator, Sequence
 from selftaught.config import Config, load
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
+from selftaught.improvers import DEFAULT_IMPROVER
 from selftaught.improvers import seed_improver as paper_seed_improver
 from selftaught.lm.config import LMConfig
 from selftaught.lm.local.embedded import Progress
@@ -100,13 +101,14 @@ def _config(config: Config | None, settings: dict) -> Config:
 def improve(task: str | Path | None = None, improver: str | Path | None = None, *, config: Config | None = None,
             runs_dir: Path | str = "runs", resume: Path | str | None = None, instance_secret: Path | str | None = None,
             store_instance_key: bool = False, display: Display | None = None, **settings: Any) -> ImproveReport:
-    """Improve a task's seed program with an improver: a source string, an improver .py file, a
-    self-improve run directory (its last improver), or None for the paper's seed improver."""
+    """Improve a task's seed program with an improver: a library name, a source string, an
+    improver .py file, a self-improve run directory (its last improver), or None for the default
+    (improvers.DEFAULT_IMPROVER)."""
     config = _config(config, settings)
     if resume is None:
         if task is None:
             raise ConfigError("no task given", "name a task, e.g. improve('fibonacci'), or pass resume=RUN")
-        source = _improver_source(improver)
+        source = _improver_source(DEFAULT_IMPROVER if improver is None else improver)
         loaded = load_task(task)  # fail on a bad task before creating a run directory
         run, config = open_run("improve", config, runs_dir, None, instance_secret, store_instance_key,
                                task=task_ref(str(task)), improver=program_id(source))

@@ -17,6 +17,7 @@ from rich.text import Text
 from selftaught.cli.options import byte_progress, console, stop_options
 from selftaught.cli.render import files_table, pct, print_tables, watch
 from selftaught.errors import ConfigError
+from selftaught.improvers import DEFAULT_IMPROVER
 from selftaught.textsafe import clean, one_line, terminal
 from selftaught.config import Config
 from selftaught.settings import TRANSFER_TASKS, RunSettings
@@ -73,7 +74,7 @@ def improve(
     config: Config,
     improver: Annotated[Optional[Path], typer.Option(
         "--improver", help="A library improver by name (`selftaught improvers`), an improver .py file, or a "
-                           "self-improve run directory (its last improver) [default: paper, the seed improver].")] = None,
+                           f"self-improve run directory (its last improver) [default: {DEFAULT_IMPROVER}].")] = None,
     runs_dir: RunsDir = Path("runs"),
     resume: Resume = None,
     instance_secret: SecretFile = None,

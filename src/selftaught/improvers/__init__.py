@@ -10,6 +10,10 @@ from __future__ import annotations
 import importlib.resources
 
 ENTRY_POINT = "improve_algorithm"
+# The improver `selftaught improve` uses when none is given. Experiment 3's registered decision
+# (RESULTS.md; analysis.leaderboard.better_default) replaces it only with a clear winner; the
+# paper's seed stays I_0 of self-improvement either way.
+DEFAULT_IMPROVER = "paper"
 
 
 def _read(package: str, name: str) -> str:
