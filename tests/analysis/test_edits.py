@@ -109,3 +109,19 @@ def test_odd_literals_do_not_break_it():
     assert edit.category == "knob+code"  # NAN is a call, so code; the literals are knobs
     assert {c.name for c in edit.knobs} == {"LIMIT", "RAW", "EMPTY"}
     assert "LIMIT (absent) -> inf" in edit.summary()
+
+
+@pytest.mark.parametrize("top", [
+    "X = 0x" + "f" * 5000,  # an int too long to print: not shown as a knob, counted as code
+    "print(0x" + "f" * 5000 + ")",  # the same inside code
+    "X = " + "[" * 150 + "]" * 150,  # deep, still parses
+    "X = 1" + "+1" * 50000,  # a long expression: deep in the tree
+])
+def test_hostile_sources_give_a_verdict_not_an_exception(top):
+    source = top + "\n" + KNOBS
+    assert describe(KNOBS, source).category in ("knob", "code", "knob+code")
+    assert describe(source, source).category == "nothing"
+
+
+def test_a_source_too_deep_to_parse_is_unparsable():
+    assert describe(KNOBS, "X = " + "-" * 100000 + "1\n" + KNOBS).category == "unparsable"

@@ -75,12 +75,9 @@ def describe(parent: str, child: str) -> Edit:
         old = ast.parse(parent)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Edit(code=True)
-    try:
-        old_constants, old_rest = _split(old)
-        new_constants, new_rest = _split(new)
-        code = ast.dump(old_rest) != ast.dump(new_rest)
-    except RecursionError:
-        return Edit(code=True)
+    old_constants, old_rest = _split(old)
+    new_constants, new_rest = _split(new)
+    code = not _same_tree(old_rest, new_rest)
     knobs, prompt = [], []
     absent = (ABSENT, False)
     for name in dict.fromkeys([*old_constants, *new_constants]):
@@ -103,6 +100,25 @@ def _interface_problem(tree: ast.Module) -> str | None:
     if (positional < 3 and args.vararg is None) or required > 3 or required_kw:
         return f"{ENTRY_POINT} cannot be called as {ENTRY_POINT}(initial_solution, utility, language_model)"
     return None
+
+
+def _same_tree(a: object, b: object) -> bool:
+    """Structural equality of two syntax trees, positions aside (what ast.dump compares), without
+    recursion or repr: an LM-written tree may be deep, or hold an int too long to print."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, ast.AST):
+            stack.extend((getattr(x, f, None), getattr(y, f, None)) for f in x._fields)
+        elif isinstance(x, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y))
+        elif x != y:
+            return False
+    return True
 
 
 def _split(tree: ast.Module) -> tuple[dict[str, tuple[str, bool]], ast.Module]:
@@ -139,11 +155,12 @@ def _constant(node: ast.stmt) -> tuple[str, str, bool] | None:
         return None
     try:
         parsed = ast.literal_eval(value)
+        shown = repr(parsed)  # an int over 4300 digits cannot be shown: not a knob then, but code
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     text = isinstance(parsed, str) or (isinstance(parsed, (tuple, list)) and bool(parsed)
                                        and all(isinstance(x, str) for x in parsed))
-    return target.id, repr(parsed), text
+    return target.id, shown, text
 
 
 def _short(value: str, width: int = 40) -> str:
