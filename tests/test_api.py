@@ -70,8 +70,9 @@ def test_bad_input_names_the_setting_and_the_fix(tmp_path):
     assert "lm_calls" in error.value.fix
     with pytest.raises(ConfigError, match="no task given"):
         improve(runs_dir=tmp_path)
-    with pytest.raises(ConfigError, match="no library improver 'beem'"):
+    with pytest.raises(ConfigError, match="no library improver 'beem'") as error:
         improve("fibonacci", "beem", runs_dir=tmp_path, backend="replay")
+    assert error.value.fix.startswith("did you mean 'beam'? use one of: paper, ")
     assert not (tmp_path / "runs").exists() and not list(tmp_path.iterdir())  # nothing created on bad input
 
 

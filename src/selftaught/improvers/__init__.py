@@ -34,9 +34,13 @@ def library_improver(name: str) -> str:
     if name == "paper":
         return seed_improver()
     if name not in library_names():
+        import difflib
+
         from selftaught.errors import ConfigError
 
-        raise ConfigError(f"no library improver {name!r}", f"use one of: {', '.join(library_names())} "
+        near = difflib.get_close_matches(name, library_names(), n=1)
+        guess = f"did you mean {near[0]!r}? " if near else ""
+        raise ConfigError(f"no library improver {name!r}", f"{guess}use one of: {', '.join(library_names())} "
                                                           "(`selftaught improvers` lists them), or an improver .py file")
     return _read("selftaught.improvers", f"library/{name}.py")
 
