@@ -65,11 +65,18 @@ def lineage(run: RunData, steps: list[Step] | None = None) -> Lineage:
     return _downstream(run)
 
 
-def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
+def _sources(run: RunData):
+    """A lookup of improver sources by program id: the run's programs, else its improver files."""
     files = improver_sources(run)
 
     def source(pid: str | None) -> str | None:
         return run.program(pid) or files.get(pid or "")
+
+    return source
+
+
+def _self_improve(run: RunData, steps: list[Step]) -> Lineage:
+    source = _sources(run)
 
     nodes: dict[str, Node] = {}
     for step in steps:
@@ -125,12 +132,9 @@ def candidate_changes(run: RunData, steps: list[Step] | None = None) -> list[Can
     """Every candidate of a self-improve run, in order, as experiment 4 counts them (RESULTS.md):
     what it changed (analysis/edits.py) and whether it then scored like its parent."""
     steps = self_improvement(run) if steps is None else steps
-    files = improver_sources(run)
+    source = _sources(run)
     scores = {c.improver: c for step in steps for c in step.candidates}
     scores.update({step.improver: step.score for step in steps if step.score is not None})
-
-    def source(pid: str) -> str | None:
-        return run.program(pid) or files.get(pid)
 
     def behaviour(pid: str) -> tuple | None:
         score = scores.get(pid)
