@@ -95,3 +95,25 @@ def test_the_experiments_first_look_reads_the_same_pairs(run):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.survivors(run.path) == ["paper", "keep_best", "beam"]
+
+
+def test_a_run_killed_before_its_rows_judges_never_worse_by_the_seed_evaluation(tmp_path):
+    """Rows are written when a task finishes: before that, u(s) comes from the seed program's own
+    test evaluation, and a task with neither counts towards no never-worse rate (it used to count
+    as never worse, as if u(s) were 0)."""
+    from selftaught.analysis.rundata import task_seed
+    from selftaught.ids import program_id
+
+    ids = {"paper": "0" * 16, "keep_best": "1" * 16}
+    events = [improver_run(1.0, ids[label], index, test, test, task=task)
+              for label, task, index, test in [("paper", "parity", 0, 0.0), ("keep_best", "parity", 0, 0.5),
+                                               ("paper", "max_cut", 0, 0.1), ("keep_best", "max_cut", 0, 0.3)]]
+    seed = program_id(task_seed("parity"))
+    events.append({"ts": 1.5, "kind": "evaluation", "key": f"parity/test/{seed}", "task": "parity",
+                   "split": "test", "score": 0.5})
+    settings = {**SETTINGS, "improvers": [[label, pid] for label, pid in ids.items()], "tasks": ["parity", "max_cut"]}
+    run = load_run(make_run(tmp_path, "20261202-120000-transfer", "transfer", events, settings=settings))
+    paper, keep_best = standings(run)
+    assert (paper.never_worse.k, paper.never_worse.n) == (0, 1)  # parity only: max_cut's u(s) is unknown
+    assert (keep_best.never_worse.k, keep_best.never_worse.n) == (1, 1)
+    assert paper.below_seed == ("parity",) and keep_best.seed_unknown == ("max_cut",)

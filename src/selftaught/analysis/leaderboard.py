@@ -11,6 +11,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable
 
+from selftaught.analysis.history import seed_scores
 from selftaught.analysis.rundata import RunData, number
 from selftaught.analysis.stats import Rate, wilson
 from selftaught.runs.events import IMPROVER_RUN, ImproverRun, improver_runs
@@ -23,7 +24,7 @@ class Standing:
     runs: int
     versus_reference: Interval | None  # improver - reference on test, pooled over (task, index); None: the reference
     per_task: dict[str, Interval]  # the same per task
-    never_worse: Rate  # runs whose output scored at least the seed program's u(s) on test
+    never_worse: Rate  # runs whose output scored at least the seed program's u(s) on test (of those whose u(s) is known)
     below_seed: tuple[str, ...]  # tasks where its runs' mean output scored under u(s) on test
     seed_unknown: tuple[str, ...]  # tasks it ran whose u(s) the run has not journalled (a killed transfer)
     crashed: Rate  # runs whose status is not ok
@@ -57,7 +58,7 @@ def standings(run: RunData) -> list[Standing]:
     if not order:
         return []
     pairs_of = differences(run)
-    seed = {str(e.get("key")): number(e.get("seed_program")) for e in run.of("transfer_row")}
+    seed = seed_programs_on_test(run)
 
     def standing(label: str) -> Standing:
         pairs = pairs_of.get(label, {})
@@ -68,11 +69,12 @@ def standings(run: RunData) -> list[Standing]:
         outputs: dict[str, list[float]] = {}
         for r in runs:
             outputs.setdefault(r.task, []).append(r.test)
+        judged = [r for r in runs if r.task in seed]  # an unknown u(s) is no evidence either way
         return Standing(
             label=label, runs=len(runs),
             versus_reference=mean_interval(list(pairs.values())) if pairs else None,
             per_task={t: mean_interval(d) for t, d in by_task.items()},
-            never_worse=wilson(sum(r.test >= seed.get(r.task, 0.0) - 1e-9 for r in runs), len(runs)),
+            never_worse=wilson(sum(r.test >= seed[r.task] - 1e-9 for r in judged), len(judged)),
             below_seed=tuple(t for t, scores in sorted(outputs.items())
                              if t in seed and statistics.fmean(scores) < seed[t] - 1e-9),
             seed_unknown=tuple(t for t in sorted(outputs) if t not in seed),
@@ -84,6 +86,14 @@ def standings(run: RunData) -> list[Standing]:
     rest = sorted((standing(label) for label in order[1:]),
                   key=lambda s: s.versus_reference.mean if s.versus_reference else 0.0, reverse=True)
     return [standing(order[0])] + rest
+
+
+def seed_programs_on_test(run: RunData) -> dict[str, float]:
+    """u(s) on test per task: from the task's transfer row, else (a run killed before its rows)
+    from the seed program's journalled test evaluation; tasks with neither are left out."""
+    found = {task: test for task, (_, test) in seed_scores(run).items() if test is not None}
+    found.update({str(e.get("key")): number(e.get("seed_program")) for e in run.of("transfer_row")})
+    return found
 
 
 def better_default(board: list[Standing], tasks: Iterable[str]) -> Standing | None:
