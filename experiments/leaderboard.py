@@ -88,34 +88,47 @@ def run_stage(stage: int, data_dir: Path) -> None:
 
 def report(data_dir: Path) -> str:
     """The leaderboard table RESULTS.md shows (selftaught.analysis.leaderboard, which the HTML
-    report uses too), from the last stage that has started."""
-    from selftaught.analysis.leaderboard import better_default, standings
+    report uses too), from the last stage that has started; arms that stopped at look 1 follow
+    with their stage-1 numbers (registered), and an unfinished stage says how far it is."""
+    from selftaught.analysis.leaderboard import better_default, seed_programs_on_test, standings
     from selftaught.analysis.rundata import load_run
 
     runs = data_dir / "runs"
-    final = stage_run(runs, 2) or stage_run(runs, 1)
+    first, second = stage_run(runs, 1), stage_run(runs, 2)
+    final = second or first
     if final is None:
         raise SystemExit(f"no leaderboard run under {runs}")
-    board = [s for s in standings(load_run(final)) if s.label not in NOT_ARMS]
-    tasks = sorted({t for s in board for t in s.per_task})
+    run = load_run(final)
+    board = [s for s in standings(run) if s.label not in NOT_ARMS]
+    stopped = [] if first is None or final == first else [
+        s for s in standings(load_run(first))[1:] if s.label not in NOT_ARMS and s.label not in {b.label for b in board}]
+    tasks = sorted({t for s in board + stopped for t in s.per_task})
     lines = [f"Run `{final.name}`.", "",
              "| improver | runs | improver − paper, test, pooled: mean [95% CI] | " + " | ".join(tasks)
              + " | never worse than u(s) | crashed | completion tokens / run | wall s / run |",
              "|---" * (7 + len(tasks)) + "|"]
-    for s in board:
+    for s, label in [(s, s.label) for s in board] + [(s, f"{s.label} (stopped at look 1; stage 1)") for s in stopped]:
         pooled = "reference" if s.versus_reference is None else \
             f"{s.versus_reference.mean:+.3f} [{s.versus_reference.lo:+.3f}, {s.versus_reference.hi:+.3f}]"
         cells = [f"{s.per_task[t].mean:+.3f}" if t in s.per_task else "-" for t in tasks]
-        lines.append(f"| {s.label} | {s.runs} | {pooled} | " + " | ".join(cells)
+        lines.append(f"| {label} | {s.runs} | {pooled} | " + " | ".join(cells)
                      + f" | {s.never_worse.k}/{s.never_worse.n} | {s.crashed.k}/{s.crashed.n} | "
                      f"{s.completion_tokens:.0f} | {s.wall_time_s:.0f} |")
+    seeds = seed_programs_on_test(run)
+    lines += ["", "u(s) on test: " + (", ".join(f"{t} {seeds[t]:.3f}" for t in tasks if t in seeds) or "not yet scored")]
     winner = better_default(board, TRANSFER_TASKS)
     lines += ["", "Decision (pre-registered): " + (
         f"`{winner.label}` becomes the default improver of `selftaught improve`" if winner else
         "no arm beats paper pooled with its 95% interval above 0 while never below u(s) on a task "
         "(mean per task), so `paper` stays the default")]
-    if final == stage_run(runs, 1) and stage_run(runs, 2) is None:
+    if second is None:
         lines += ["", "(Stage 1 only: the decision is taken on stage 2's runs.)"]
+    elif not (final / "transfer.json").exists():
+        settings = run.settings
+        wanted = len(settings.get("improvers") or []) * len(run.tasks) * int(run.run_settings.get("n_tests", 0))
+        done = sum(s.runs for s in standings(run))
+        lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
+                      "the decision above is provisional until it finishes.)"]
     return "\n".join(lines)
 
 

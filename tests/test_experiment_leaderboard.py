@@ -1,0 +1,55 @@
+"""experiments/leaderboard.py's report (experiment 3): the last stage's table, the arms that
+stopped at look 1 with their stage-1 numbers, u(s), and how far an unfinished stage is."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.factory import SETTINGS, improver_run, make_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    spec = importlib.util.spec_from_file_location("leaderboard_experiment", ROOT / "experiments" / "leaderboard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stage(root: Path, name: str, n_tests: int, scores: dict[str, list[float]], finished: bool) -> Path:
+    """A transfer run of the leaderboard's sample seed on parity: each label's test scores by run index."""
+    ids = {label: f"{i:016x}" for i, label in enumerate(scores)}
+    events = [improver_run(1.0 + i, ids[label], i, test, test, task="parity")
+              for label, tests in scores.items() for i, test in enumerate(tests)]
+    events.append({"ts": 9.0, "kind": "transfer_row", "key": "parity", "seed_program": 0.5, "improvers": {}})
+    settings = {**SETTINGS, "run": {**SETTINGS["run"], "n_tests": n_tests, "sample_seed": "leaderboard"},
+                "improvers": [[label, pid] for label, pid in ids.items()], "tasks": ["parity", "max_cut"]}
+    return make_run(root, name, "transfer", events, settings=settings,
+                    files={"transfer.json": "{}"} if finished else None)
+
+
+def test_stage_two_unfinished_with_the_stopped_arms(experiment, tmp_path):
+    runs = tmp_path / "runs"
+    stage(runs, "20261203-040514-transfer", 2,
+          {"paper": [0.2, 0.3], "keep_best": [0.5, 0.5], "beam": [0.1, 0.2]}, finished=True)
+    stage(runs, "20261203-113219-transfer", 4, {"paper": [0.2, 0.3, 0.4], "keep_best": [0.5, 0.5, 0.6]},
+          finished=False)
+    text = experiment.report(tmp_path)
+    assert "Run `20261203-113219-transfer`" in text
+    assert "| keep_best | 3 | +0.233" in text  # stage 2's pairs
+    assert "| beam (stopped at look 1; stage 1) | 2 | -0.100" in text  # its stage-1 pairs
+    assert "u(s) on test: parity 0.500" in text
+    # 2 improvers x 2 tasks x 4 runs registered; 6 journalled
+    assert "Stage 2 unfinished: 6 of 16 improver runs journalled" in text and "provisional" in text
+
+
+def test_stage_one_alone_says_the_decision_waits(experiment, tmp_path):
+    stage(tmp_path / "runs", "20261203-040514-transfer", 2, {"paper": [0.2, 0.3], "keep_best": [0.5, 0.5]},
+          finished=False)
+    text = experiment.report(tmp_path)
+    assert "Stage 1 only" in text and "stopped at look 1" not in text
