@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.factory import SETTINGS, improver_run, make_run
+from .analysis.factory import SETTINGS, improver_run, make_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
