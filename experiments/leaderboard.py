@@ -105,15 +105,18 @@ def report(data_dir: Path) -> str:
     tasks = sorted({t for s in board + stopped for t in s.per_task})
     lines = [f"Run `{final.name}`.", "",
              "| improver | runs | improver − paper, test, pooled: mean [95% CI] | " + " | ".join(tasks)
-             + " | never worse than u(s) | crashed | completion tokens / run | wall s / run |",
+             + " | never worse than u(s) [95% CI] | crashed [95% CI] | completion tokens / run | wall s / run |",
              "|---" * (7 + len(tasks)) + "|"]
-    for s, label in [(s, s.label) for s in board] + [(s, f"{s.label} (stopped at look 1; stage 1)") for s in stopped]:
-        pooled = "reference" if s.versus_reference is None else \
-            f"{s.versus_reference.mean:+.3f} [{s.versus_reference.lo:+.3f}, {s.versus_reference.hi:+.3f}]"
+    rows = [(s, s.label) for s in board] + [(s, f"{s.label} (stopped at look 1; stage 1)") for s in stopped]
+    for s, label in rows:
+        pooled = "reference" if s.versus_reference is None else signed(s.versus_reference)
         cells = [f"{s.per_task[t].mean:+.3f}" if t in s.per_task else "-" for t in tasks]
         lines.append(f"| {label} | {s.runs} | {pooled} | " + " | ".join(cells)
-                     + f" | {s.never_worse.k}/{s.never_worse.n} | {s.crashed.k}/{s.crashed.n} | "
-                     f"{s.completion_tokens:.0f} | {s.wall_time_s:.0f} |")
+                     + f" | {rate(s.never_worse)} | {rate(s.crashed)} | {s.completion_tokens:.0f} | {s.wall_time_s:.0f} |")
+    lines += ["", "Per task, improver − paper on test: mean [95% CI] over the task's pairs.", "",
+              "| improver | " + " | ".join(tasks) + " |", "|---" * (1 + len(tasks)) + "|"]
+    lines += [f"| {label} | " + " | ".join(signed(s.per_task[t]) if t in s.per_task else "-" for t in tasks) + " |"
+              for s, label in rows if s.versus_reference is not None]
     seeds = seed_programs_on_test(run)
     lines += ["", "u(s) on test: " + (", ".join(f"{t} {seeds[t]:.3f}" for t in tasks if t in seeds) or "not yet scored")]
     winner = better_default(board, TRANSFER_TASKS)
@@ -130,6 +133,21 @@ def report(data_dir: Path) -> str:
         lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
                       "the decision above is provisional until it finishes.)"]
     return "\n".join(lines)
+
+
+def signed(interval) -> str:
+    """mean [lo, hi], signed; a single pair, or pairs that all agree, give no interval (a t
+    interval of zero width would claim a certainty that n = 2 cannot give)."""
+    if interval.n < 2:
+        return f"{interval.mean:+.3f} (1 pair)"
+    if interval.hi - interval.lo < 1e-12:
+        return f"{interval.mean:+.3f} ({interval.n} equal pairs)"
+    return f"{interval.mean:+.3f} [{interval.lo:+.3f}, {interval.hi:+.3f}]"
+
+
+def rate(r) -> str:
+    """k/n with its 95% Wilson interval."""
+    return f"{r.k}/{r.n} [{r.interval.lo:.2f}, {r.interval.hi:.2f}]" if r.n else "-"
 
 
 def main() -> None:
