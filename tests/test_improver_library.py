@@ -63,7 +63,7 @@ def run(pools, name, scores, backend, calls=2, responses=3, utility_budget=6):
 
 
 @pytest.mark.parametrize("name", library_names())
-@pytest.mark.parametrize("calls, responses, utility_budget", [(2, 3, 6), (4, 6, 25), (1, 1, 2)])
+@pytest.mark.parametrize("calls, responses, utility_budget", [(2, 3, 6), (4, 6, 25), (1, 1, 2), (2, 3, 1)])
 def test_every_improver_runs_within_the_seeds_budgets(pools, name, calls, responses, utility_budget):
     backend = Scripted()
     result, used = run(pools, name, {"*": 0.3}, backend, calls, responses, utility_budget)
@@ -166,6 +166,38 @@ def test_search_replace_applies_the_models_edits(pools):
     edited = INITIAL.replace("return 2", "return 3").strip()
     result, used = run(pools, "search_replace", {INITIAL.strip(): 0.2, edited: 0.9, "*": 0.0}, Scripted(answer))
     assert result.solution.strip() == edited and len(used) == 2  # an answer without an edit is not scored
+
+
+@pytest.mark.parametrize("name", [n for n in library_names() if n != "paper"])
+def test_no_rewrite_is_asked_for_once_no_utility_call_is_left_to_score_it(pools, name):
+    """A utility budget of 1 scores the initial solution and nothing else: a rewrite could never
+    be scored, so asking for one would only spend tokens (the paper's seed does not check)."""
+    backend = Scripted()
+    result, used = run(pools, name, {"*": 0.3}, backend, calls=2, responses=3, utility_budget=1)
+    assert result.status == "ok", result.diagnostics
+    assert result.lm_calls == 0 and result.solution.strip() == INITIAL.strip() and len(used) <= 1
+
+
+def test_decomposition_never_scores_a_program_whose_function_the_answer_left_out(pools):
+    def answer(prompt, k):
+        return "I would cache it." if k == 0 else "```python\ndef other():\n    return 0\n```"
+
+    result, used = run(pools, "decompose", {INITIAL.strip(): 0.5, "*": 0.9}, Scripted(answer))
+    assert used == [INITIAL]  # neither deleting f nor splicing in a function of another name is a candidate
+    assert result.solution == INITIAL
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_search_replace_reads_deletions_and_either_line_ending(pools, newline):
+    """An empty REPLACE deletes its SEARCH text without swallowing the next edit, and answers
+    written with CRLF line endings apply like the rest."""
+    edits = ("<<<<<<< SEARCH\ndef g():\n    return 2\n=======\n>>>>>>> REPLACE\n"
+             "<<<<<<< SEARCH\n    return 'initial'\n=======\n    return 'edited'\n>>>>>>> REPLACE\n")
+    edited = "def f():\n    return 'edited'\n\n\n\n"
+
+    result, used = run(pools, "search_replace", {INITIAL.strip(): 0.2, edited.strip(): 0.9, "*": 0.0},
+                       Scripted(lambda prompt, k: edits.replace("\n", newline) if k == 0 else "no edit"))
+    assert result.solution == edited and len(used) == 2
 
 
 def test_a_name_that_is_not_in_the_library_names_the_fix():

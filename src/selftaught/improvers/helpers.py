@@ -48,6 +48,12 @@ class Scores:
         self.seen[program] = score
         return score
 
+    @property
+    def spent(self):
+        """True once no utility call is left: a rewrite asked for now could never be scored,
+        so asking for it would only spend tokens."""
+        return self.left <= 0
+
     def ranked(self):
         """Every program scored so far, best first."""
         return sorted(self.seen, key=self.seen.get, reverse=True)

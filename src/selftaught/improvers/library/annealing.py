@@ -13,6 +13,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     current, current_score = initial_solution, scores(initial_solution) or 0.0
     steps, per_step = calls_and_samples(language_model, scores, wanted_calls=4)
     for step in range(steps):
+        if scores.spent:
+            break
         temperature = 0.1 * (1 - step / steps) + 1e-6
         message = improve_message(current, utility.str, "Return an improved solution in one code block.")
         for candidate in extract_code(language_model.batch_prompt(expertise, [message] * per_step, temperature=0.8)):

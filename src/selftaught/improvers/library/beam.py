@@ -9,6 +9,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     rounds, width = calls_and_samples(language_model, scores, wanted_calls=3)
     beam = [initial_solution]
     for _ in range(rounds):
+        if scores.spent:
+            break
         parents = [beam[i % len(beam)] for i in range(width)]  # the beam's programs, round robin
         messages = [improve_message(p, utility.str, "Return an improved solution in one code block.") for p in parents]
         for child in extract_code(language_model.batch_prompt(expertise, messages, temperature=0.7)):

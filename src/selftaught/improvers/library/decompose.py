@@ -15,6 +15,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     except SyntaxError:
         functions = []
     for i in range(calls):
+        if scores.spent:
+            break
         name = functions[i % len(functions)] if functions else None
         part = _function_source(best, name) if name else None
         if part is None:  # nothing to split: rewrite the whole program
@@ -31,6 +33,8 @@ The whole program is scored by:
 
 Return an improved version of this one function, with the same name and arguments, in one code block."""
         for rewrite in extract_code(language_model.batch_prompt(expertise, [message] * per_call, temperature=0.7)):
+            if name and _function_source(rewrite, name) is None:
+                continue  # no code, or not the function asked for: splicing it in would delete or break it
             candidate = best.replace(part, rewrite) if name else rewrite
             score = scores(candidate)
             if score is not None and score > best_score:

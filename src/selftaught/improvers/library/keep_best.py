@@ -19,6 +19,8 @@ You will be evaluated based on this score function:
 
 You must return an improved solution. Be as creative as you can under the constraints.
 Your primary improvement must be novel and non-trivial. First, propose an idea, then implement it."""
+    if utility.budget < 2:  # one utility call cannot tell a rewrite from the initial solution
+        return initial_solution
     n_messages = min(language_model.max_responses_per_call, max(1, utility.budget - 1))
     new_solutions = language_model.batch_prompt(expertise, [message] * n_messages, temperature=0.7)
     new_solutions = extract_code(new_solutions)

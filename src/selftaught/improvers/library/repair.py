@@ -8,12 +8,14 @@ def improve_algorithm(initial_solution, utility, language_model):
     scores = Scores(utility)
     scores(initial_solution)
     calls, per_call = calls_and_samples(language_model, scores, wanted_calls=2)
+    if scores.spent:
+        return initial_solution
     message = improve_message(initial_solution, utility.str, "Return an improved solution in one code block.")
     failed = []
     for candidate in extract_code(language_model.batch_prompt(expertise, [message] * per_call, temperature=0.7)):
         if scores(candidate) == 0.0:
             failed.append(candidate)
-    if calls > 1 and failed:
+    if calls > 1 and failed and not scores.spent:
         repairs = [f"""This program was meant to improve a solution, but it failed: {_why(program)}
 ```python
 {program}
@@ -24,7 +26,7 @@ It is scored by:
 {utility.str}
 ```
 
-Fix it. Return the corrected program in one code block.""" for program in failed[:per_call]]
+Fix it. Return the corrected program in one code block.""" for program in failed[:min(per_call, scores.left)]]
         for fixed in extract_code(language_model.batch_prompt(expertise, repairs, temperature=0.3)):
             scores(fixed)
     return scores.best(initial_solution)

@@ -2,7 +2,8 @@ import re
 
 from helpers import Scores, calls_and_samples
 
-EDIT = re.compile(r"<<<<<<< SEARCH\n(.*?)\n=======\n(.*?)\n>>>>>>> REPLACE", re.S)
+# Markers on lines of their own; either side may be empty (an empty REPLACE deletes its SEARCH).
+EDIT = re.compile(r"^<<<<<<< SEARCH[ \t]*\n(.*?)\n?^=======[ \t]*\n(.*?)\n?^>>>>>>> REPLACE", re.S | re.M)
 
 
 def improve_algorithm(initial_solution, utility, language_model):
@@ -13,6 +14,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     scores(initial_solution)
     calls, per_call = calls_and_samples(language_model, scores, wanted_calls=2)
     for _ in range(calls):
+        if scores.spent:
+            break
         best = scores.best(initial_solution)
         message = f"""Improve this program:
 ```python
@@ -32,8 +35,8 @@ new lines
 >>>>>>> REPLACE"""
         for answer in language_model.batch_prompt(expertise, [message] * per_call, temperature=0.7):
             edited = best
-            for search, replace in EDIT.findall(answer):
-                if search in edited:
+            for search, replace in EDIT.findall(answer.replace("\r\n", "\n")):
+                if search and search in edited:  # an empty SEARCH has no place in the program
                     edited = edited.replace(search, replace, 1)
             if edited != best:
                 scores(edited)

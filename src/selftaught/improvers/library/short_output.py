@@ -11,6 +11,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     message = improve_message(initial_solution, utility.str,
                               "Return only the improved program in one ```python code block. Do not explain it.")
     for _ in range(calls):
+        if scores.spent:
+            break
         for candidate in extract_code(language_model.batch_prompt(expertise, [message] * per_call, temperature=0.7)):
             scores(candidate)
     return scores.best(initial_solution)

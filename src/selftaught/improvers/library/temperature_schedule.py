@@ -9,6 +9,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     scores(initial_solution)
     calls, per_call = calls_and_samples(language_model, scores, wanted_calls=3)
     for i in range(calls):
+        if scores.spent:
+            break
         temperature = 1.0 - 0.6 * i / max(1, calls - 1)  # 1.0 down to 0.4
         best = scores.best(initial_solution)
         message = improve_message(best, utility.str, "Return an improved solution in one code block.")

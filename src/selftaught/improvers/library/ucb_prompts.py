@@ -18,6 +18,8 @@ def improve_algorithm(initial_solution, utility, language_model):
     calls, per_call = calls_and_samples(language_model, scores, wanted_calls=3)
     pulls, rewards = [0] * len(ARMS), [0.0] * len(ARMS)
     for t in range(1, calls + 1):
+        if scores.spent:
+            break
         arm = max(range(len(ARMS)), key=lambda a: float("inf") if pulls[a] == 0 else
                   rewards[a] / pulls[a] + math.sqrt(2 * math.log(t) / pulls[a]))
         best = scores.best(initial_solution)
