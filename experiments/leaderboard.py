@@ -92,6 +92,7 @@ def report(data_dir: Path) -> str:
     with their stage-1 numbers (registered), and an unfinished stage says how far it is."""
     from selftaught.analysis.leaderboard import better_default, seed_programs_on_test, standings
     from selftaught.analysis.rundata import load_run
+    from selftaught.report.numbers import rate, signed
 
     runs = data_dir / "runs"
     first, second = stage_run(runs, 1), stage_run(runs, 2)
@@ -133,21 +134,6 @@ def report(data_dir: Path) -> str:
         lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
                       "the decision above is provisional until it finishes.)"]
     return "\n".join(lines)
-
-
-def signed(interval) -> str:
-    """mean [lo, hi], signed; a single pair, or pairs that all agree, give no interval (a t
-    interval of zero width would claim a certainty that n = 2 cannot give)."""
-    if interval.n < 2:
-        return f"{interval.mean:+.3f} (1 pair)"
-    if interval.hi - interval.lo < 1e-12:
-        return f"{interval.mean:+.3f} ({interval.n} equal pairs)"
-    return f"{interval.mean:+.3f} [{interval.lo:+.3f}, {interval.hi:+.3f}]"
-
-
-def rate(r) -> str:
-    """k/n with its 95% Wilson interval."""
-    return f"{r.k}/{r.n} [{r.interval.lo:.2f}, {r.interval.hi:.2f}]" if r.n else "-"
 
 
 def main() -> None:

@@ -44,8 +44,8 @@ def test_stage_two_unfinished_with_the_stopped_arms(experiment, tmp_path):
     assert "| keep_best | 3 | +0.233" in text  # stage 2's pairs
     assert "| beam (stopped at look 1; stage 1) | 2 | -0.100" in text  # its stage-1 pairs
     assert "| keep_best | +0.233 [" in text  # per task, with its interval
-    assert "| beam (stopped at look 1; stage 1) | -0.100 (2 equal pairs) |" in text  # no zero-width interval
-    assert "| paper | 3 | reference | - | 0/3 [0.00, 0.56] |" in text  # never worse, with its Wilson interval
+    assert "| beam (stopped at look 1; stage 1) | -0.100 (2 equal values) |" in text  # no zero-width interval
+    assert "| paper | 3 | reference | - | 0/3 · 0.0% (CI 0.0-56.1%) |" in text  # never worse, with its Wilson interval
     assert "u(s) on test: parity 0.500" in text
     # 2 improvers x 2 tasks x 4 runs registered; 6 journalled
     assert "Stage 2 unfinished: 6 of 16 improver runs journalled" in text and "provisional" in text

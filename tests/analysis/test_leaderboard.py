@@ -117,3 +117,18 @@ def test_a_run_killed_before_its_rows_judges_never_worse_by_the_seed_evaluation(
     assert (paper.never_worse.k, paper.never_worse.n) == (0, 1)  # parity only: max_cut's u(s) is unknown
     assert (keep_best.never_worse.k, keep_best.never_worse.n) == (1, 1)
     assert paper.below_seed == ("parity",) and keep_best.seed_unknown == ("max_cut",)
+
+
+def test_one_pair_is_no_evidence_and_a_row_without_u_s_leaves_it_unknown(run, tmp_path):
+    import dataclasses
+
+    from selftaught.stats import Interval
+
+    paper, keep_best, beam = standings(run)
+    single = dataclasses.replace(keep_best, versus_reference=Interval(0.2, 0.2, 0.2, 1))  # what one pair gives
+    assert better_default([paper, single, beam], SEED) is None
+    events = [improver_run(1.0, "0" * 16, 0, 0.4, 0.4, task="max_cut"),
+              {"ts": 2.0, "kind": "transfer_row", "key": "max_cut", "seed_program": None, "improvers": {}}]
+    settings = {**SETTINGS, "improvers": [["paper", "0" * 16]], "tasks": ["max_cut"]}
+    (only,) = standings(load_run(make_run(tmp_path, "20261202-130000-transfer", "transfer", events, settings=settings)))
+    assert only.seed_unknown == ("max_cut",) and only.never_worse.n == 0  # not "never worse than 0"

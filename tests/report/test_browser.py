@@ -17,7 +17,7 @@ def test_the_report_renders_in_chromium(chromium, tmp_path):
     result = check_page(page, chromium)
     assert result.console_errors == []
     assert {url.split(":", 1)[0] for url in result.requests} <= {"file", "data"}
-    assert len(result.images) == 9
+    assert len(result.images) == 10
     for image in result.images:
         assert image["error"] == "" and image["width"] > 0 and image["height"] > 0, image
     assert result.scripts == 0  # the hostile run's text did not become a script

@@ -13,7 +13,7 @@ def test_the_page_is_self_contained_and_shows_every_section():
     assert "default-src 'none'; img-src data:" in html  # the browser itself refuses any fetch
     sources = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert sources and all(s.startswith(("data:image/png;base64,", "#")) for s in sources)
-    assert len([s for s in sources if s.startswith("data:")]) == 6
+    assert len([s for s in sources if s.startswith("data:")]) == 7
     for heading in ("Runs", "Safety telemetry", "Strategies of the improvers", "Meta-utility per iteration",
                     "Candidates per iteration", "Transfer to held-out tasks (test split)", "Language-model usage",
                     "Lineage", "Best improvers", "Best programs"):
@@ -25,6 +25,11 @@ def test_the_page_is_self_contained_and_shows_every_section():
     # with comments only; a step-2 candidate does not parse.
     assert "changed: nothing (the same syntax tree, comments and docstrings aside)" in html
     assert "changed: unparsable: SyntaxError: &#39;(&#39; was never closed" in html
+    # The transfer of I_0 and I_1=I_2 is a leaderboard of two: rates with their intervals, per-task
+    # differences, and no default question, since the reference is not the default improver.
+    assert "Leaderboard: each improver against I_0" in html and "minus I_0, per task [95% CI]" in html
+    assert "0/4 · 0.0% (CI 0.0-49.0%)" in html and "+0.000 (4 equal values)" in html
+    assert "The reference is the first improver given, I_0." in html and "Would an improver replace" not in html
 
 
 def test_untrusted_text_is_escaped_everywhere(tmp_path):

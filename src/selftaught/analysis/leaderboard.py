@@ -7,12 +7,13 @@ numbers the same LM stream, so the difference is the improver's, not the samples
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from typing import Iterable
 
 from selftaught.analysis.history import seed_scores
-from selftaught.analysis.rundata import RunData, number
+from selftaught.analysis.rundata import RunData
 from selftaught.analysis.stats import Rate, wilson
 from selftaught.runs.events import IMPROVER_RUN, ImproverRun, improver_runs
 from selftaught.stats import Interval, mean_interval
@@ -92,8 +93,13 @@ def seed_programs_on_test(run: RunData) -> dict[str, float]:
     """u(s) on test per task: from the task's transfer row, else (a run killed before its rows)
     from the seed program's journalled test evaluation; tasks with neither are left out."""
     found = {task: test for task, (_, test) in seed_scores(run).items() if test is not None}
-    found.update({str(e.get("key")): number(e.get("seed_program")) for e in run.of("transfer_row")})
+    found.update({str(e.get("key")): float(e["seed_program"]) for e in run.of("transfer_row")
+                  if _is_score(e.get("seed_program"))})
     return found
+
+
+def _is_score(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def better_default(board: list[Standing], tasks: Iterable[str]) -> Standing | None:
@@ -101,7 +107,8 @@ def better_default(board: list[Standing], tasks: Iterable[str]) -> Standing | No
     the reference as the default of `selftaught improve`, if any. It must have been paired with
     the reference on every one of `tasks`, beat it pooled with the paired 95% interval above 0,
     and its mean output must score at least u(s) on every task (so u(s) must be known on every
-    task); of several, the one with the highest pooled difference (the board's order)."""
+    task). One pair has no interval, so it needs at least 2. Of several, the one with the
+    highest pooled difference (the board's order)."""
     wanted = set(tasks)
     return next((s for s in board[1:] if wanted <= set(s.per_task) and s.versus_reference is not None
-                 and s.versus_reference.lo > 0 and not s.below_seed and not s.seed_unknown), None)
+                 and s.versus_reference.n >= 2 and s.versus_reference.lo > 0 and not s.below_seed and not s.seed_unknown), None)

@@ -11,11 +11,10 @@ from markupsafe import Markup
 
 from selftaught.analysis.analyze import RunAnalysis, analyze
 from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, safety_table
-from selftaught.analysis.stats import Rate
-from selftaught.stats import Interval
 from selftaught.analysis.strategies import frequency
 from selftaught.analysis.leaderboard import better_default, standings
-from selftaught.report import plots
+from selftaught.improvers import DEFAULT_IMPROVER
+from selftaught.report import numbers, plots
 from selftaught.report.page import CSS, TEMPLATE
 from selftaught.report.text import clean, highlight, highlight_css
 
@@ -76,7 +75,8 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
                 settings=_settings_line(a), unsafe=run.unsafe, steps=list(a.steps), transfer=list(a.transfer),
                 improve=a.improve, final=a.final, improvers=list(a.improvers), lineage=a.lineage, best=set(), best_code=[],
                 meta_plot=None, candidate_plot=None, transfer_plot=None, transfer_labels=[], improve_plot=None,
-                leaderboard=[], leaderboard_plot=None, leaderboard_default=None,
+                leaderboard=[], leaderboard_plot=None, leaderboard_default=None, leaderboard_tasks=[],
+                leaderboard_default_label=None,
                 usage_plot=None)
     if a.steps:
         seeds = [(f"{task} (val)", val) for task, (val, _) in a.seed_scores.items() if val is not None]
@@ -95,9 +95,12 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
         view["transfer_labels"] = list(dict.fromkeys(k for row in a.transfer for k in row.cells))
         view["transfer_plot"] = plots.transfer(list(a.transfer))
         board = standings(a.run)
-        if len(board) >= 3:  # a leaderboard: each improver paired against the first
+        if len(board) >= 2:  # a leaderboard: each improver paired against the first
             view["leaderboard"], view["leaderboard_plot"] = board, plots.leaderboard(board)
-            view["leaderboard_default"] = better_default(board, a.run.tasks)
+            view["leaderboard_tasks"] = sorted({t for s in board for t in s.per_task})
+            # issue 22's question only makes sense when the reference is today's default
+            view["leaderboard_default_label"] = DEFAULT_IMPROVER if board[0].label == DEFAULT_IMPROVER else None
+            view["leaderboard_default"] = better_default(board, a.run.tasks) if view["leaderboard_default_label"] else None
         usage = [(row.task, row.usage, 0.0) for row in a.transfer]
         usage = _with_walls(a, usage)
         unit = "task"
@@ -175,29 +178,8 @@ def _environment():
 
     env = Environment(autoescape=True, undefined=StrictUndefined, finalize=finalize, trim_blocks=True,
                       lstrip_blocks=True)
-    env.globals.update(pct=_pct, num=_num, ci=_ci, signed=_signed, rate=_rate, minutes=lambda s: f"{s / 60:.1f} min",
-                       highlight=highlight)
+    env.globals.update(pct=numbers.pct, num=numbers.num, ci=numbers.ci, signed=numbers.signed, rate=numbers.rate,
+                       minutes=lambda s: f"{s / 60:.1f} min", highlight=highlight,
+                       default_improver=DEFAULT_IMPROVER)
     return env
 
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None) -> str:
-    return "-" if x is None else f"{x:.3f}"
-
-
-def _ci(i: Interval) -> str:
-    return f"{i.mean:.3f}" if i.n < 2 else f"{i.mean:.3f} [{i.lo:.3f}, {i.hi:.3f}]"
-
-
-def _signed(i: Interval) -> str:
-    return f"{i.mean:+.3f}" if i.n < 2 else f"{i.mean:+.3f} [{i.lo:+.3f}, {i.hi:+.3f}]"
-
-
-def _rate(r: Rate) -> str:
-    if r.n == 0:
-        return "0/0"
-    i = r.interval
-    return f"{r.k}/{r.n} · {100 * i.mean:.1f}% (CI {100 * i.lo:.1f}-{100 * i.hi:.1f}%)"

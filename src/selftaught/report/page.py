@@ -169,13 +169,20 @@ comparison existed, final runs set to 0, or I_T = I_0): read û test in the tabl
 <th>never below u(s)</th><th>crashed</th><th>completion tokens / run</th><th>wall s / run</th></tr>
 {% for s in r.leaderboard %}<tr><td>{{ s.label }}</td><td class="num">{{ s.runs }}</td>
 <td class="num">{% if s.versus_reference %}{{ signed(s.versus_reference) }}{% else %}reference{% endif %}</td>
-<td class="num">{{ s.never_worse.k }}/{{ s.never_worse.n }}</td><td class="num">{{ s.crashed.k }}/{{ s.crashed.n }}</td>
+<td class="num">{{ rate(s.never_worse) }}</td><td class="num">{{ rate(s.crashed) }}</td>
 <td class="num">{{ "%.0f"|format(s.completion_tokens) }}</td><td class="num">{{ "%.0f"|format(s.wall_time_s) }}</td></tr>{% endfor %}
 </table>
-<p class="muted">Would an improver replace {{ r.leaderboard[0].label }} as the default (issue 22's rule: paired on every
-task, pooled 95% interval above 0, mean output never below u(s) on a task)?
-{% if r.leaderboard_default %}<b>{{ r.leaderboard_default.label }}</b>.{% else %}None here.{% endif %}
-Completion tokens count every response a run received, cached or not; wall time is what the run
+<table><tr><th>minus {{ r.leaderboard[0].label }}, per task [95% CI]</th>{% for t in r.leaderboard_tasks %}<th>{{ t }}</th>{% endfor %}</tr>
+{% for s in r.leaderboard[1:] %}<tr><td>{{ s.label }}</td>{% for t in r.leaderboard_tasks %}
+<td class="num">{% if s.per_task.get(t) %}{{ signed(s.per_task[t]) }}{% else %}-{% endif %}</td>{% endfor %}</tr>{% endfor %}
+</table>
+<p class="muted">{% if r.leaderboard_default_label %}Would an improver replace {{ r.leaderboard_default_label }} as the default
+(issue 22's rule: paired on every task, pooled 95% interval above 0 over at least 2 pairs, mean output never below
+u(s) on a task)? {% if r.leaderboard_default %}<b>{{ r.leaderboard_default.label }}</b>.{% else %}None here.{% endif %}
+{% else %}The reference is the first improver given, {{ r.leaderboard[0].label }}. Whether another should replace
+the default improver ({{ default_improver }}) is asked when {{ default_improver }} is given first.{% endif %}
+
+Never below u(s): runs whose output scored at least the seed program on test. Completion tokens count every response a run received, cached or not; wall time is what the run
 itself spent, so under common random numbers an improver whose requests another already sent
 replays those samples (and their scores) almost for free.</p>{% endif %}
 
