@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from selftaught.runs.rundir import RunDir
 from selftaught.session import Session
 from selftaught.settings import PRESETS
 from selftaught.errors import ConfigError
-from selftaught.stop import improve_task, labelled_sources, transfer_improvers
+from selftaught.stop import improve_task, labelled_sources, load_improver, transfer_improvers
 from selftaught.tasks.loader import load_task
 from selftaught.utility import ScoreMemo
 
@@ -85,11 +86,12 @@ def test_transfer_sources_are_labelled_by_run_and_file_name(tmp_path):
         (tmp_path / run).mkdir()
         for t, text in enumerate(texts):
             (tmp_path / run / f"improver_{t}.py").write_text(text)
-    (tmp_path / "keep_best.py").write_text("k")
+    k = "def improve_algorithm(initial_solution, utility, language_model):\n    return initial_solution\n"
+    (tmp_path / "keep_best.py").write_text(k)
     assert labelled_sources([tmp_path / "run-a"]) == [("I_0", "a0"), ("I_1", "a1")]
     assert labelled_sources([tmp_path / "keep_best.py", tmp_path / "run-a", tmp_path / "run-b"]) == [
-        ("keep_best", "k"), ("run-a:I_0", "a0"), ("run-a:I_1", "a1"), ("run-b:I_0", "b0")]
-    (tmp_path / "I_0.py").write_text("x")
+        ("keep_best", k), ("run-a:I_0", "a0"), ("run-a:I_1", "a1"), ("run-b:I_0", "b0")]
+    (tmp_path / "I_0.py").write_text(k)
     with pytest.raises(ConfigError, match="both be labelled 'I_0'"):
         labelled_sources([tmp_path / "I_0.py", tmp_path / "run-a"])
     with pytest.raises(ConfigError, match="both be labelled 'run-a:I_0'"):
@@ -100,6 +102,29 @@ def test_transfer_sources_are_labelled_by_run_and_file_name(tmp_path):
     (tmp_path / "compiled.py").write_bytes(b"\xff\x00")
     with pytest.raises(ConfigError, match="is not UTF-8"):
         labelled_sources([tmp_path / "compiled.py"])
+
+
+def test_library_names_in_any_case_and_names_that_mean_two_things(tmp_path, monkeypatch):
+    from selftaught.improvers import library_improver
+
+    monkeypatch.chdir(tmp_path)
+    assert labelled_sources([Path("Beam"), Path("PAPER")]) == [("beam", library_improver("beam")),
+                                                              ("paper", library_improver("paper"))]
+    with pytest.raises(ConfigError, match="give its name without .py: keep_best"):
+        load_improver(Path("keep_best.py"))  # no such file here, but a library improver of that name
+    Path("paper").write_text("x = 1\n")
+    with pytest.raises(ConfigError, match="paper is both a library improver and a file") as error:
+        load_improver(Path("paper"))
+    assert str(tmp_path / "paper") in error.value.fix
+    Path("beam").mkdir()
+    with pytest.raises(ConfigError, match="beam is both a library improver and a directory"):
+        load_improver(Path("beam"))
+    Path("mine.py").write_text("def improve(initial_solution, utility, language_model):\n    return initial_solution\n")
+    with pytest.raises(ConfigError, match="mine.py defines no improve_algorithm function"):
+        load_improver(Path("mine.py"))
+    with pytest.raises(ConfigError, match="cannot read improver missing.py") as error:
+        load_improver(Path("missing.py"))
+    assert "library improver's name" in error.value.fix
 
 
 def test_a_resumed_run_uses_the_recorded_lm_config_not_the_environment(monkeypatch):

@@ -159,13 +159,15 @@ def transfer(improvers: Sequence[str | Path] = (), tasks: Sequence[str] = TRANSF
              instance_secret: Path | str | None = None, store_instance_key: bool = False,
              display: Display | None = None, **settings: Any) -> TransferReport:
     """The transfer table: each improver (self-improve run directories give their I_0..I_T,
-    .py files themselves) on each held-out task, n_tests runs per cell, on the same LM samples."""
+    .py files and library names themselves) on each held-out task, n_tests runs per cell, on the
+    same LM samples."""
     config = _config(config, settings)
     sources = [Path(p) for p in improvers]
     labelled: list[tuple[str, str]] = []
     if resume is None:
         if not sources:
-            raise ConfigError("no improvers given", "pass a self-improve run directory or improver .py files")
+            raise ConfigError("no improvers given", "pass a self-improve run directory, improver .py files, or "
+                                                    "library improver names (`selftaught improvers`)")
         labelled = labelled_sources(sources)  # fail before creating a run directory
         for name in tasks:
             load_task(name)

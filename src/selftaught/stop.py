@@ -16,6 +16,7 @@ from typing import Sequence
 from selftaught.config import Config
 from selftaught.errors import ConfigError
 from selftaught.ids import program_id
+from selftaught.improvers import ENTRY_POINT, library_improver, library_names
 from selftaught.work import RunSpec, task_ref
 from selftaught.loop import SelfImprovement, self_improve
 from selftaught.meta import MetaUtility
@@ -135,7 +136,7 @@ def labelled_sources(paths: Sequence[Path]) -> list[tuple[str, str]]:
             labelled += [(f"{path.resolve().name}:{label}" if several else label, source)
                          for label, source in labelled_improvers(path)]
         else:  # a file is labelled with its name, a library improver with its own
-            labelled.append((path.stem, load_improver(path)))
+            labelled.append((library_name(path) or path.stem, load_improver(path)))
     labels = [label for label, _ in labelled]
     for label in labels:
         if labels.count(label) > 1:
@@ -151,22 +152,40 @@ def is_library_name(path: Path) -> bool:
     return not path.exists() and path.suffix == "" and path.name == str(path)
 
 
+def library_name(path: Path) -> str | None:
+    """The library's own spelling of a bare name given in any case (`Beam` is `beam`), or None."""
+    name = str(path).lower()
+    return name if path.name == str(path) and name in library_names() else None
+
+
 def load_improver(path: Path) -> str:
     """An improver by library name, from a .py file, or the last improver_<t>.py of a
     self-improve run."""
+    name = library_name(path)
+    if name is not None and path.exists():  # `paper` could mean the library's or the one here
+        kind = "directory" if path.is_dir() else "file"
+        raise ConfigError(f"{path} is both a library improver and a {kind} in this directory",
+                          f"for the {kind}, pass its full path ({path.resolve()}); for the library's, run from "
+                          f"another directory or rename the {kind}")
     if is_library_name(path):
-        from selftaught.improvers import library_improver
-
-        return library_improver(str(path))
+        return library_improver(name or str(path))
     if path.is_dir():
         return read_improver(improver_files(path)[-1])
+    if not path.exists() and library_name(Path(path.stem)) and path.suffix == ".py" and path.name == str(path):
+        raise ConfigError(f"no improver file {path} here", f"for the library improver, give its name without "
+                                                           f".py: {library_name(Path(path.stem))}")
     source = read_improver(path)
     try:
-        ast.parse(source)
+        tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:  # a user's file given by mistake (a run's own improver_<t>.py may not parse)
         where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
         raise ConfigError(f"improver {path} is not Python: {getattr(exc, 'msg', exc)}{where}",
                           "pass an improver .py file that defines improve_algorithm") from None
+    if not any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == ENTRY_POINT
+               for node in tree.body):
+        raise ConfigError(f"improver {path} defines no {ENTRY_POINT} function at its top level",
+                          f"pass a file with def {ENTRY_POINT}(initial_solution, utility, language_model): "
+                          "... (`selftaught improvers` lists ready ones)")
     return source
 
 
@@ -174,6 +193,8 @@ def read_improver(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read improver {path}: {exc.strerror}", "pass an improver .py file") from None
+        raise ConfigError(f"cannot read improver {path}: {exc.strerror}",
+                          "pass an improver .py file, a self-improve run directory, or a library improver's "
+                          "name (`selftaught improvers` lists them)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"improver {path} is not UTF-8 text", "pass an improver .py file") from None

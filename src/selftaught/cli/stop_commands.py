@@ -221,12 +221,14 @@ def transfer(
         selftaught transfer runs/20261124-101500-self-improve --tasks parity,max_cut --n-tests 3
 
         selftaught transfer seed.py mine.py --tasks parity --sample-seed again
+
+        selftaught transfer paper keep_best genetic --n-tests 4    # a leaderboard of library improvers
     """
     from selftaught import api
 
     if not sources and resume is None:
-        raise ConfigError("no improvers given", "pass a self-improve run directory (runs/<time>-self-improve) "
-                                                "or improver .py files")
+        raise ConfigError("no improvers given", "pass a self-improve run directory (runs/<time>-self-improve), "
+                                                "improver .py files, or library improver names (`selftaught improvers`)")
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     report = api.transfer(sources or [], names, config=dataclasses.replace(config, unsafe=unsafe), runs_dir=runs_dir,
                           resume=resume, instance_secret=instance_secret, store_instance_key=store_instance_key,
