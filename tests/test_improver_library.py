@@ -256,3 +256,23 @@ def test_answers_without_usable_code_never_break_an_improver(pools, name, answer
     assert isinstance(result.solution, str) and result.lm_calls <= 2 and result.utility_calls <= 6
     if name != "paper":
         assert result.solution.strip() == INITIAL.strip()
+
+
+def test_repair_sends_the_error_the_host_saw_through_utility_failure(pools):
+    """A rewrite that crashes on a real task goes back to the model with its exception, which
+    only the host knows: utility.failure, at no utility call."""
+    from selftaught.runs.journal import Journal
+    from selftaught.tasks.loader import load_task
+    from selftaught.tasks.secret import InstanceSecret
+    from selftaught.utility import ScoreMemo, task_utility
+
+    task = load_task("fibonacci")
+    utility = task_utility(task, pools.programs, ScoreMemo(Journal(None), InstanceSecret(bytes(32))), budget=6)
+    backend = Scripted(lambda prompt, k: "```python\ndef fib(n):\n    return n // 0\n```" if k == 0 else None)
+    lm = LanguageModelClient(backend, ResponseCache(None, CacheMode.OFF), UsageLog(None), Budget(2, 3), 64)
+    result = run_improver(pools.improvers, library_improver("repair"), task.seed_program, utility, lm,
+                          ImproverLimits(Budget(2, 3), 6, 120))
+    assert result.status == "ok", result.diagnostics
+    repairs = [p for p in backend.prompts if p.startswith("This program was meant to improve")]
+    assert len(repairs) >= 1 and "ZeroDivisionError" in repairs[0] and "def fib(n):\n    return n // 0" in repairs[0]
+    assert result.utility_calls <= 6

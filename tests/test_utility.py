@@ -221,3 +221,34 @@ def test_concurrent_requests_for_one_program_evaluate_it_once(pool, tmp_path):
         t.join()
     assert scores == [1.0] * 6
     assert len(list(memo.journal.events("evaluation"))) == 1  # evaluated and journalled once
+
+
+def test_failure_explains_only_what_the_utility_scored_and_never_a_scorer_s_text(pool, tmp_path):
+    """utility.failure (selftaught's extension of the paper's interface): the program's own error
+    for a crash, how its answers scored for a wrong answer, nothing for an unscored program (it
+    never evaluates), and for a scorer that raised only that it did: the scorer's text is the
+    host's and may hold hidden data."""
+    import shutil
+
+    from selftaught.tasks.loader import builtin_dir
+
+    memo = ScoreMemo(Journal(None), SECRET)
+    utility = task_utility(PARITY, pool, memo, budget=3)
+    crash = "def algorithm(a, b, c):\n    raise ValueError('nope')\n"
+    wrong = "import numpy as np\ndef algorithm(a, b, c):\n    return np.zeros(len(c), dtype=np.int64)\n"
+    assert utility.failure(crash) == ""  # not scored yet: nothing run, no utility call spent
+    assert utility(crash) == 0.0 and utility(wrong) < 1.0 and utility(GF2_SOLVER) == 1.0
+    assert utility.calls == 3
+    account = utility.failure(crash)
+    assert account.startswith("crash on ") and "ValueError: nope" in account
+    assert "ran on all" in utility.failure(wrong) and "without an error" in utility.failure(wrong)
+    assert utility.failure(GF2_SOLVER) == "" and utility.calls == 3  # explaining is free
+
+    task_dir = tmp_path / "leaky"
+    shutil.copytree(builtin_dir() / "fibonacci", task_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    scorer = task_dir / "scorer.py"
+    scorer.write_text(scorer.read_text().replace(
+        "def score(instance, outcome):\n", "def score(instance, outcome):\n    raise ValueError('hidden 4181')\n"))
+    leaky = task_utility(load_task(task_dir), pool, ScoreMemo(Journal(None), SECRET), budget=1)
+    assert leaky(FAST_FIB) == 0.0
+    assert "scorer could not score" in leaky.failure(FAST_FIB) and "hidden" not in leaky.failure(FAST_FIB)

@@ -1,5 +1,6 @@
 """Utilities: score a program on a task through the sandbox, and the budgeted utility an
-improver receives (the paper's `u`, with `u.str` and `u.budget`)."""
+improver receives (the paper's `u`, with `u.str` and `u.budget`, and one extension:
+`u.failure(program)`, why a program it scored failed)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
 from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
 from selftaught.tasks.task import Task
+from selftaught.textsafe import clean
 
 
 DIAGNOSTICS_KEPT = 500  # bytes of an instance's diagnostics an evaluation journals (work.py's cap)
+FAILURE_ACCOUNT_CHARS = 600  # of one account `utility.failure` gives
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,12 @@ class BudgetedUtility:
     raises BudgetExceeded, which reaches the improver inside the sandbox by name. Thread-safe:
     an improver's proxy calls arrive on several host threads."""
 
-    def __init__(self, score: Callable[[str], float], description: str, budget: int) -> None:
+    def __init__(self, score: Callable[[str], float], description: str, budget: int,
+                 explain: Callable[[str], str] | None = None) -> None:
         self._score, self.description, self.budget = score, description, budget
+        self._explain = explain
         self.calls = 0
+        self._scored: set[str] = set()
         self._lock = threading.Lock()
         # Set when the improver run ends: scoring it started stops before its next instance.
         self.stop = threading.Event()
@@ -126,7 +132,23 @@ class BudgetedUtility:
                 raise BudgetExceeded(f"You have exceeded your utility budget of {self.budget} calls",
                                      "score fewer candidates")
             self.calls += 1
-        return self._score(solution)
+        score = self._score(solution)
+        with self._lock:
+            self._scored.add(solution)
+        return score
+
+    def failure(self, solution: str) -> str:
+        """Why `solution` failed when this utility scored it: an extension of the paper's
+        interface (`utility.failure(program)` inside the sandbox), so that an improver can send
+        a failing program's error back to the model (the library's `repair`). It costs no utility
+        call and runs nothing: it explains only programs this utility has scored (at most its
+        budget of them), from their recorded evaluation. "" when there is nothing to tell: a
+        perfect score, a program it has not scored, or a utility that cannot say."""
+        if not isinstance(solution, str):
+            raise TypeError(f"utility.failure explains a program given as a string, not {type(solution).__name__}")
+        with self._lock:
+            scored = solution in self._scored
+        return self._explain(solution) if scored and self._explain is not None else ""
 
 
 class ScoreMemo:
@@ -137,6 +159,11 @@ class ScoreMemo:
     def __init__(self, journal: Journal | None = None, secret: InstanceSecret | None = None) -> None:
         self.journal = journal if journal is not None else Journal(None)
         self.secret = secret
+
+    def recorded(self, task: Task, source: str, split: str) -> Evaluation | None:
+        """The evaluation already made, if any; never evaluates."""
+        recorded = self.journal.get("evaluation", f"{task.name}/{split}/{program_id(source)}")
+        return Evaluation.from_json(recorded) if recorded is not None else None
 
     def evaluation(self, task: Task, source: str, split: str, pool: SandboxPool,
                    stop: threading.Event | None = None) -> Evaluation:
@@ -152,6 +179,28 @@ def task_utility(task: Task, pool: SandboxPool, memo: ScoreMemo, split: str = "v
     description the LM sees, with the note on where programs run (environment.py)."""
     from selftaught.environment import described_utility_text
 
+    def explain(source: str) -> str:
+        evaluation = memo.recorded(task, source, split)
+        return failure_account(evaluation) if evaluation is not None else ""
+
     utility = BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool, utility.stop).score,
-                              described_utility_text(task), budget)
+                              described_utility_text(task), budget, explain)
     return utility
+
+
+def failure_account(evaluation: Evaluation) -> str:
+    """What `utility.failure` tells an improver about a scored program: the first instance that
+    did not run cleanly, with what the program raised or ran into, else how its answers scored;
+    "" for a perfect score. A scorer's own error is not passed on: its text is the host's and
+    may hold hidden data (expected outputs), so the account only says that it happened."""
+    instances = evaluation.instances
+    failed = [i for i in instances if i.status != "ok"]
+    if not failed:
+        if not instances or evaluation.score >= 1.0:
+            return ""
+        return (f"it ran on all {len(instances)} instances without an error, and its answers scored "
+                f"{evaluation.score:.3f} of 1 (wrong or weak answers)")
+    first = failed[0]
+    what = ("the task's scorer could not score its output" if first.status == "scorer_error"
+            else clean(first.diagnostics, FAILURE_ACCOUNT_CHARS).strip() or "no details")
+    return f"{first.status} on {len(failed)} of {len(instances)} instances; the first: {what}"

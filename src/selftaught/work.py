@@ -115,6 +115,7 @@ def run_improver(pool: SandboxPool, improver: str, initial_solution: str, utilit
         limits.time_limit_s, entry_point=ENTRY_POINT, memory_limit_mb=limits.memory_limit_mb,
         utility_attributes={"budget": utility.budget, "uses": 0},
         lm_attributes={"budget": budget.max_calls, "max_responses_per_call": budget.max_responses_per_call},
+        failure_handler=guarded(utility.failure),
     )
     lm.cancel()  # requests the improver left running (e.g. in its own threads) stop here
     utility.cancel()  # ...and so does scoring it left running: the next evaluation's slots are free

@@ -154,6 +154,24 @@ def test_improver_sees_other_handler_errors_by_name(pool):
     assert "ConnectionError" in outcome.diagnostics
 
 
+def test_utility_failure_reaches_its_own_handler_and_nothing_else(pool):
+    """utility.failure(program) asks the failure handler (none given: ""), and the host refuses
+    anything but a string."""
+    body = """def improve_algorithm(initial_solution, utility, language_model):
+    answers = [utility.failure("p")]
+    try:
+        utility.failure(5)
+    except Exception as exc:
+        answers.append(type(exc).__name__ + ": " + str(exc)[:60])
+    return " | ".join(answers)
+"""
+    outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: [], 5.0,
+                                failure_handler=lambda solution: f"crash: {solution} raised")
+    assert outcome.status == "ok", outcome
+    assert outcome.value.startswith("crash: p raised | HostError: utility.failure(solution) needs the solution")
+    assert pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: [], 5.0).value.startswith(" | ")
+
+
 def test_improver_must_return_a_string(pool):
     body = "def improve_algorithm(initial_solution, utility, language_model):\n    return 42\n"
     outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: [], 2.0)

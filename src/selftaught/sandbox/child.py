@@ -347,6 +347,11 @@ def _improver_args(job: dict, channel: Channel, namespace: dict) -> list:
         def __call__(self, solution):
             return channel.request("utility", "__call__", {"solution": solution})
 
+        def failure(self, solution):
+            """Why a program this utility scored failed ("" if it did not, or was not scored):
+            selftaught's extension of the paper's interface. Costs no utility call."""
+            return channel.request("utility", "failure", {"solution": solution})
+
     namespace.update(BudgetExceeded=BudgetExceeded)
     builtins.BudgetExceeded = BudgetExceeded  # the improver may catch it by name
     return [job.get("initial_solution"), Utility(), LanguageModel()]

@@ -323,13 +323,17 @@ def _answer(frame: dict, handlers, sock, send_lock, run: RawRun, max_bytes: int)
     try:
         target, method = frame.get("target"), frame.get("method")
         kwargs = protocol.from_wire(frame.get("kwargs", {}))
-        if target not in handlers or type(method) is not str or type(kwargs) is not dict:
+        if target not in ("utility", "lm") or target not in handlers or type(method) is not str \
+                or type(kwargs) is not dict:
             raise ValueError(f"unknown request {target!r}.{method!r}")
         if target == "utility":
+            if method not in ("__call__", "failure"):
+                raise ValueError(f"unknown request {target!r}.{method!r}")
             solution = kwargs.get("solution")
             if type(solution) is not str:
-                raise TypeError("utility(solution) needs the solution as a string")
-            value = handlers["utility"](solution)
+                raise TypeError(f"utility.{method}(solution) needs the solution as a string")
+            handler = handlers["utility"] if method == "__call__" else handlers.get("utility.failure", lambda s: "")
+            value = handler(solution)
         else:
             value = handlers[target](method, kwargs)
         reply = {"response": request_id, "value": protocol.to_wire(value)}

@@ -32,6 +32,7 @@ from selftaught.sandbox.verdict import CpuLimits, judge_error, overrun
 
 LmHandler = Callable[[str, dict], Any]
 UtilityHandler = Callable[[str], float]
+FailureHandler = Callable[[str], str]  # utility.failure(program): why a scored program failed
 _UNSAFE_BANNER = (
     "\n!!! selftaught: running LM-written code WITHOUT A SANDBOX (--unsafe-no-sandbox). !!!\n"
     "!!! It can read, change and delete anything this user can.                     !!!\n\n"
@@ -231,7 +232,8 @@ class SandboxPool:
                      lm_handler: LmHandler, time_limit_s: float, *,
                      entry_point: str = "improve_algorithm", memory_limit_mb: int = 1024,
                      utility_attributes: Mapping[str, Any] | None = None,
-                     lm_attributes: Mapping[str, Any] | None = None) -> Outcome:
+                     lm_attributes: Mapping[str, Any] | None = None,
+                     failure_handler: FailureHandler | None = None) -> Outcome:
         """Run improver(initial_solution, utility, language_model) in a sandbox.
 
         Inside, `utility` and `language_model` are proxies: every call travels to the host,
@@ -240,6 +242,7 @@ class SandboxPool:
         (`utility.str`, `utility.budget`, `language_model.budget`, ...) are copies for the
         improver to read; changing them changes nothing on the host. The value is the
         improved solution and must be a string. time_limit_s is wall time, LM calls included.
+        `utility.failure(solution)` asks `failure_handler` (none: it answers "").
         Handlers run in host threads; a utility handler that itself uses this pool needs a
         free slot (use slots >= 2 or a second pool).
         """
@@ -253,7 +256,8 @@ class SandboxPool:
                "initial_solution": initial_solution,
                "utility_attributes": protocol.to_wire(utility_attrs),
                "lm_attributes": protocol.to_wire(dict(lm_attributes or {}))}
-        handlers = {"utility": utility_handler, "lm": lm_handler}
+        handlers = {"utility": utility_handler, "utility.failure": failure_handler or (lambda solution: ""),
+                    "lm": lm_handler}
         raw = self._run(job, memory_limit_mb, CpuLimits(), WallLimits(time_limit_s), handlers)
         outcome = self._judge(raw, flags, CpuLimits())
         if outcome.ok and type(outcome.value) is not str:

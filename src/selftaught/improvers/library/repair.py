@@ -2,8 +2,9 @@ from helpers import Scores, calls_and_samples, extract_code, improve_message
 
 
 def improve_algorithm(initial_solution, utility, language_model):
-    """Rewrites, then one repair round: a rewrite that scored 0 goes back to the model with
-    what is known of its failure (a syntax error is found here; the utility says only 0)."""
+    """Rewrites, then one repair round: a rewrite that scored 0 goes back to the model with its
+    error (a syntax error is found here; for the rest it asks utility.failure, selftaught's
+    extension of the paper's interface, which costs no utility call)."""
     expertise = "You are an expert computer science researcher and programmer, especially skilled at optimizing algorithms."
     scores = Scores(utility)
     scores(initial_solution)
@@ -16,7 +17,7 @@ def improve_algorithm(initial_solution, utility, language_model):
         if scores(candidate) == 0.0:
             failed.append(candidate)
     if calls > 1 and failed and not scores.spent:
-        repairs = [f"""This program was meant to improve a solution, but it failed: {_why(program)}
+        repairs = [f"""This program was meant to improve a solution, but it failed: {_why(program, utility)}
 ```python
 {program}
 ```
@@ -32,9 +33,11 @@ Fix it. Return the corrected program in one code block.""" for program in failed
     return scores.best(initial_solution)
 
 
-def _why(program):
+def _why(program, utility):
     try:
         compile(program, "<candidate>", "exec")
     except SyntaxError as exc:
         return f"SyntaxError on line {exc.lineno}: {exc.msg}."
-    return "it scored 0 (an exception, a timeout or a wrong answer)."
+    failure = getattr(utility, "failure", None)  # absent from a plain utility of the paper's interface
+    account = failure(program) if failure is not None else ""
+    return account or "it scored 0 (an exception, a timeout or a wrong answer)."
