@@ -142,7 +142,7 @@ def self_improve(
     û (the meta-utility) runs an improver n_tests times on each downstream task, each time with
     fresh budgets, and averages the val scores of what it returns. A new improver that fails or
     scores 0 is reverted; --accept decides about the rest (paired: it must beat the current
-    improver on fresh paired runs). improver_<t>.py files land in the run directory. Use
+    improver on fresh paired runs). improver_0.py, improver_1.py, ... land in the run directory. Use
     several --task options for a meta-utility over several tasks.
 
     Examples:
@@ -192,7 +192,7 @@ DEFAULT_TRANSFER = ",".join(TRANSFER_TASKS)
 @stop_options
 def transfer(
     sources: Annotated[Optional[list[Path]], typer.Argument(
-        help="Self-improve run directories (their improver_<t>.py files), improver .py files and/or library "
+        help="Self-improve run directories (their improver_0.py, improver_1.py, ...), improver .py files and/or library "
              "improver names (`selftaught improvers`), "
              "the first being the reference for paired differences; not needed with --resume.",
         show_default=False)] = None,
