@@ -92,7 +92,7 @@ def report(data_dir: Path) -> str:
     with their stage-1 numbers (registered), and an unfinished stage says how far it is."""
     from selftaught.analysis.leaderboard import better_default, seed_programs_on_test, standings
     from selftaught.analysis.rundata import load_run
-    from selftaught.report.numbers import rate, signed
+    from selftaught.analysis.numbers import rate, signed
 
     runs = data_dir / "runs"
     first, second = stage_run(runs, 1), stage_run(runs, 2)

@@ -120,8 +120,18 @@ def test_library_names_in_any_case_and_names_that_mean_two_things(tmp_path, monk
     with pytest.raises(ConfigError, match="beam is both a library improver and a directory"):
         load_improver(Path("beam"))
     Path("mine.py").write_text("def improve(initial_solution, utility, language_model):\n    return initial_solution\n")
-    with pytest.raises(ConfigError, match="mine.py defines no improve_algorithm function"):
+    with pytest.raises(ConfigError, match="mine.py defines no improve_algorithm when it runs"):
         load_improver(Path("mine.py"))
+    Path("coroutine.py").write_text("async def improve_algorithm(initial_solution, utility, language_model):\n"
+                                    "    return initial_solution\n")
+    with pytest.raises(ConfigError, match="with async def"):
+        load_improver(Path("coroutine.py"))
+    for bound in ("improve_algorithm = lambda initial_solution, utility, language_model: initial_solution\n",
+                  "try:\n    from helpers import extract_code\nexcept ImportError:\n    pass\n"
+                  "if True:\n    def improve_algorithm(initial_solution, utility, language_model):\n"
+                  "        return initial_solution\n"):
+        Path("bound.py").write_text(bound)
+        assert load_improver(Path("bound.py")) == bound  # bound some other way: what the sandbox accepts
     with pytest.raises(ConfigError, match="cannot read improver missing.py") as error:
         load_improver(Path("missing.py"))
     assert "library improver's name" in error.value.fix

@@ -224,23 +224,24 @@ def test_concurrent_requests_for_one_program_evaluate_it_once(pool, tmp_path):
 
 
 def test_failure_explains_only_what_the_utility_scored_and_never_a_scorer_s_text(pool, tmp_path):
-    """utility.failure (selftaught's extension of the paper's interface): the program's own error
-    for a crash, how its answers scored for a wrong answer, nothing for an unscored program (it
-    never evaluates), and for a scorer that raised only that it did: the scorer's text is the
-    host's and may hold hidden data."""
+    """utility.failure (selftaught's extension of the paper's interface): the built-in exception a
+    crash raised, with the line of the program, how a wrong answer scored, nothing for an unscored
+    program (it never evaluates), and for a scorer that raised only that it did: the scorer's text
+    is the host's and may hold hidden data."""
     import shutil
 
     from selftaught.tasks.loader import builtin_dir
 
     memo = ScoreMemo(Journal(None), SECRET)
     utility = task_utility(PARITY, pool, memo, budget=3)
-    crash = "def algorithm(a, b, c):\n    raise ValueError('nope')\n"
+    crash = "def algorithm(a, b, c):\n    return len(a) // 0\n"
     wrong = "import numpy as np\ndef algorithm(a, b, c):\n    return np.zeros(len(c), dtype=np.int64)\n"
     assert utility.failure(crash) == ""  # not scored yet: nothing run, no utility call spent
     assert utility(crash) == 0.0 and utility(wrong) < 1.0 and utility(GF2_SOLVER) == 1.0
     assert utility.calls == 3
-    account = utility.failure(crash)
-    assert account.startswith("crash on ") and "ValueError: nope" in account
+    assert utility.failure(crash) == (f"crash on {len(PARITY.instance_seeds('val', SECRET))} of "
+                                      f"{len(PARITY.instance_seeds('val', SECRET))} instances; the first failure: "
+                                      "it raised ZeroDivisionError at line 2: return len(a) // 0")
     assert "ran on all" in utility.failure(wrong) and "without an error" in utility.failure(wrong)
     assert utility.failure(GF2_SOLVER) == "" and utility.calls == 3  # explaining is free
 
@@ -252,3 +253,28 @@ def test_failure_explains_only_what_the_utility_scored_and_never_a_scorer_s_text
     leaky = task_utility(load_task(task_dir), pool, ScoreMemo(Journal(None), SECRET), budget=1)
     assert leaky(FAST_FIB) == 0.0
     assert "scorer could not score" in leaky.failure(FAST_FIB) and "hidden" not in leaky.failure(FAST_FIB)
+
+
+LEAKS = "''.join(str(int(x)) for x in a[0])"  # the hidden instance's first row, as digits
+
+
+@pytest.mark.parametrize("program, account", [
+    # the inputs in the message of a built-in exception
+    (f"def algorithm(a, b, c):\n    raise ValueError({LEAKS})\n",
+     f"it raised ValueError at line 2: raise ValueError({LEAKS})"),
+    # ...in the name of an exception class of its own
+    (f"def algorithm(a, b, c):\n    raise type('E' + {LEAKS}, (Exception,), {{}})()\n",
+     "it raised an exception of a class of its own"),
+    # ...as a line number in a message long enough to push the real traceback out of the diagnostics
+    (f"def algorithm(a, b, c):\n    raise ValueError('File \"<candidate>\", line ' + {LEAKS} + 'x' * 600)\n",
+     "it raised ValueError"),
+    # ...printed before a crash the program chose
+    (f"def algorithm(a, b, c):\n    print({LEAKS})\n    raise MemoryError()\n",
+     "it ran out of memory"),
+])
+def test_a_program_cannot_pass_the_hidden_inputs_to_its_improver_through_failure(pool, program, account):
+    """The program sees the instance's inputs; what it writes into its diagnostics does not reach
+    the improver, only the status, a built-in exception's name and a line of its own source."""
+    utility = task_utility(PARITY, pool, ScoreMemo(Journal(None), SECRET), budget=1)
+    assert utility(program) == 0.0
+    assert utility.failure(program).split("; the first failure: ")[1] == account

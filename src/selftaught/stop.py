@@ -181,12 +181,38 @@ def load_improver(path: Path) -> str:
         where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
         raise ConfigError(f"improver {path} is not Python: {getattr(exc, 'msg', exc)}{where}",
                           "pass an improver .py file that defines improve_algorithm") from None
-    if not any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == ENTRY_POINT
-               for node in tree.body):
-        raise ConfigError(f"improver {path} defines no {ENTRY_POINT} function at its top level",
+    bound = module_bindings(tree).get(ENTRY_POINT)
+    if bound is None:
+        raise ConfigError(f"improver {path} defines no {ENTRY_POINT} when it runs",
                           f"pass a file with def {ENTRY_POINT}(initial_solution, utility, language_model): "
                           "... (`selftaught improvers` lists ready ones)")
+    if isinstance(bound, ast.AsyncFunctionDef):
+        raise ConfigError(f"improver {path} defines {ENTRY_POINT} with async def, so calling it returns a "
+                          "coroutine, not a program", f"define it with a plain def {ENTRY_POINT}(...)")
     return source
+
+
+def module_bindings(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The statement that last binds each name when the module runs (as the sandbox sees it,
+    which only asks that the entry point be callable): defs, classes, assignments and imports,
+    also inside top-level if/try/with/for/while blocks, never inside functions or classes."""
+    found: dict[str, ast.stmt] = {}
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update({(alias.asname or alias.name).split(".")[0]: node for alias in node.names})
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found.update({n.id: node for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
+        else:  # a compound statement: its blocks run at module level too
+            for block in ("body", "orelse", "finalbody"):
+                statements += [s for s in getattr(node, block, []) if isinstance(s, ast.stmt)]
+            for handler in getattr(node, "handlers", []):
+                statements += handler.body
+    return found
 
 
 def read_improver(path: Path) -> str:

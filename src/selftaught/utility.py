@@ -5,6 +5,7 @@ improver receives (the paper's `u`, with `u.str` and `u.budget`, and one extensi
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -16,11 +17,10 @@ from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
 from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
 from selftaught.tasks.task import Task
-from selftaught.textsafe import clean
+from selftaught.failures import instance_account
 
 
 DIAGNOSTICS_KEPT = 500  # bytes of an instance's diagnostics an evaluation journals (work.py's cap)
-FAILURE_ACCOUNT_CHARS = 600  # of one account `utility.failure` gives
 
 
 @dataclass(frozen=True)
@@ -181,18 +181,17 @@ def task_utility(task: Task, pool: SandboxPool, memo: ScoreMemo, split: str = "v
 
     def explain(source: str) -> str:
         evaluation = memo.recorded(task, source, split)
-        return failure_account(evaluation) if evaluation is not None else ""
+        return failure_account(evaluation, source) if evaluation is not None else ""
 
     utility = BudgetedUtility(lambda source: memo.evaluation(task, source, split, pool, utility.stop).score,
                               described_utility_text(task), budget, explain)
     return utility
 
 
-def failure_account(evaluation: Evaluation) -> str:
-    """What `utility.failure` tells an improver about a scored program: the first instance that
-    did not run cleanly, with what the program raised or ran into, else how its answers scored;
-    "" for a perfect score. A scorer's own error is not passed on: its text is the host's and
-    may hold hidden data (expected outputs), so the account only says that it happened."""
+def failure_account(evaluation: Evaluation, source: str) -> str:
+    """What `utility.failure` tells an improver about a scored program (selftaught.failures says
+    what may pass): the statuses of the instances that failed, and the first failure in words;
+    else how its answers scored; "" for a perfect score."""
     instances = evaluation.instances
     failed = [i for i in instances if i.status != "ok"]
     if not failed:
@@ -200,7 +199,7 @@ def failure_account(evaluation: Evaluation) -> str:
             return ""
         return (f"it ran on all {len(instances)} instances without an error, and its answers scored "
                 f"{evaluation.score:.3f} of 1 (wrong or weak answers)")
-    first = failed[0]
-    what = ("the task's scorer could not score its output" if first.status == "scorer_error"
-            else clean(first.diagnostics, FAILURE_ACCOUNT_CHARS).strip() or "no details")
-    return f"{first.status} on {len(failed)} of {len(instances)} instances; the first: {what}"
+    counts = Counter(i.status for i in failed)
+    statuses = ", ".join(f"{status} on {n}" for status, n in counts.most_common())
+    return (f"{statuses} of {len(instances)} instances; the first failure: "
+            f"{instance_account(failed[0].status, failed[0].diagnostics, source)}")

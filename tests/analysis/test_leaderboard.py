@@ -7,6 +7,8 @@ import pytest
 
 from selftaught.analysis.leaderboard import better_default, standings
 from selftaught.analysis.rundata import load_run
+from selftaught.ids import program_id
+from selftaught.improvers import library_improver
 
 from .factory import SETTINGS, improver_run, make_run
 
@@ -20,7 +22,7 @@ SEED = {"parity": 0.5, "max_cut": 0.6}
 
 @pytest.fixture
 def run(tmp_path):
-    ids = {label: f"{i:016x}" for i, label in enumerate(TESTS)}
+    ids = {label: program_id(library_improver(label)) for label in TESTS}  # the library's own code
     events = []
     for label, scores in TESTS.items():
         for (task, index), test in scores.items():
@@ -127,8 +129,25 @@ def test_one_pair_is_no_evidence_and_a_row_without_u_s_leaves_it_unknown(run, tm
     paper, keep_best, beam = standings(run)
     single = dataclasses.replace(keep_best, versus_reference=Interval(0.2, 0.2, 0.2, 1))  # what one pair gives
     assert better_default([paper, single, beam], SEED) is None
+    # pairs that all agree: a t interval of zero width; the sign test needs 6 of them (p = 2^-5 < .05)
+    agreeing = [dataclasses.replace(keep_best, versus_reference=Interval(0.1, 0.1, 0.1, n)) for n in (2, 5, 6)]
+    assert [better_default([paper, a, beam], SEED) is a for a in agreeing] == [False, False, True]
     events = [improver_run(1.0, "0" * 16, 0, 0.4, 0.4, task="max_cut"),
               {"ts": 2.0, "kind": "transfer_row", "key": "max_cut", "seed_program": None, "improvers": {}}]
     settings = {**SETTINGS, "improvers": [["paper", "0" * 16]], "tasks": ["max_cut"]}
     (only,) = standings(load_run(make_run(tmp_path, "20261202-130000-transfer", "transfer", events, settings=settings)))
     assert only.seed_unknown == ("max_cut",) and only.never_worse.n == 0  # not "never worse than 0"
+
+
+def test_a_users_own_paper_py_is_not_asked_the_default_question(tmp_path):
+    """The question is for the default improver's code, not for whatever is labelled paper."""
+    from selftaught.report.build import build_report
+
+    ids = {"paper": "a" * 16, "keep_best": program_id(library_improver("keep_best"))}
+    events = [improver_run(1.0, ids[label], i, 0.5, test, task="parity")
+              for label, tests in (("paper", (0.4, 0.5)), ("keep_best", (0.5, 0.6))) for i, test in enumerate(tests)]
+    events.append({"ts": 2.0, "kind": "transfer_row", "key": "parity", "seed_program": 0.5,
+                   "improvers": {"paper": 0.45, "keep_best": 0.55}})
+    settings = {**SETTINGS, "improvers": [[label, pid] for label, pid in ids.items()], "tasks": ["parity"]}
+    html = build_report([make_run(tmp_path, "20261202-140000-transfer", "transfer", events, settings=settings)]).html
+    assert "The reference is the first improver given, paper." in html and "Would an improver replace" not in html

@@ -26,10 +26,10 @@ def test_the_page_is_self_contained_and_shows_every_section():
     assert "changed: nothing (the same syntax tree, comments and docstrings aside)" in html
     assert "changed: unparsable: SyntaxError: &#39;(&#39; was never closed" in html
     # The transfer of I_0 and I_1=I_2 is a leaderboard of two: rates with their intervals, per-task
-    # differences, and no default question, since the reference is not the default improver.
+    # differences, and the default question, since I_0 is the default improver's code.
     assert "Leaderboard: each improver against I_0" in html and "minus I_0, per task [95% CI]" in html
     assert "0/4 · 0.0% (CI 0.0-49.0%)" in html and "+0.000 (4 equal values)" in html
-    assert "The reference is the first improver given, I_0." in html and "Would an improver replace" not in html
+    assert "Would an improver replace I_0 (= paper) as the default" in html
 
 
 def test_untrusted_text_is_escaped_everywhere(tmp_path):

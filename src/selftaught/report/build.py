@@ -9,12 +9,14 @@ from typing import Sequence
 
 from markupsafe import Markup
 
+from selftaught.analysis import numbers
 from selftaught.analysis.analyze import RunAnalysis, analyze
+from selftaught.analysis.leaderboard import better_default, standings
 from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, safety_table
 from selftaught.analysis.strategies import frequency
-from selftaught.analysis.leaderboard import better_default, standings
-from selftaught.improvers import DEFAULT_IMPROVER
-from selftaught.report import numbers, plots
+from selftaught.ids import program_id
+from selftaught.improvers import DEFAULT_IMPROVER, library_improver
+from selftaught.report import plots
 from selftaught.report.page import CSS, TEMPLATE
 from selftaught.report.text import clean, highlight, highlight_css
 
@@ -98,8 +100,11 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
         if len(board) >= 2:  # a leaderboard: each improver paired against the first
             view["leaderboard"], view["leaderboard_plot"] = board, plots.leaderboard(board)
             view["leaderboard_tasks"] = sorted({t for s in board for t in s.per_task})
-            # issue 22's question only makes sense when the reference is today's default
-            view["leaderboard_default_label"] = DEFAULT_IMPROVER if board[0].label == DEFAULT_IMPROVER else None
+            # issue 22's question only makes sense when the reference is today's default, by its
+            # code (a user's own paper.py is labelled paper too)
+            default = a.run.improver_labels().get(program_id(library_improver(DEFAULT_IMPROVER)))
+            view["leaderboard_default_label"] = None if default != board[0].label else \
+                default if default == DEFAULT_IMPROVER else f"{default} (= {DEFAULT_IMPROVER})"
             view["leaderboard_default"] = better_default(board, a.run.tasks) if view["leaderboard_default_label"] else None
         usage = [(row.task, row.usage, 0.0) for row in a.transfer]
         usage = _with_walls(a, usage)

@@ -332,6 +332,7 @@ def _answer(frame: dict, handlers, sock, send_lock, run: RawRun, max_bytes: int)
             solution = kwargs.get("solution")
             if type(solution) is not str:
                 raise TypeError(f"utility.{method}(solution) needs the solution as a string")
+            # no failure handler: the utility cannot say why (the paper's utility, a number only)
             handler = handlers["utility"] if method == "__call__" else handlers.get("utility.failure", lambda s: "")
             value = handler(solution)
         else:

@@ -256,8 +256,9 @@ class SandboxPool:
                "initial_solution": initial_solution,
                "utility_attributes": protocol.to_wire(utility_attrs),
                "lm_attributes": protocol.to_wire(dict(lm_attributes or {}))}
-        handlers = {"utility": utility_handler, "utility.failure": failure_handler or (lambda solution: ""),
-                    "lm": lm_handler}
+        handlers = {"utility": utility_handler, "lm": lm_handler}
+        if failure_handler is not None:
+            handlers["utility.failure"] = failure_handler
         raw = self._run(job, memory_limit_mb, CpuLimits(), WallLimits(time_limit_s), handlers)
         outcome = self._judge(raw, flags, CpuLimits())
         if outcome.ok and type(outcome.value) is not str:
