@@ -172,6 +172,27 @@ def test_utility_failure_reaches_its_own_handler_and_nothing_else(pool):
     assert pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: [], 5.0).value.startswith(" | ")
 
 
+def test_the_host_answers_only_the_requests_the_proxies_make():
+    """What a program could send by hand: the failure handler is reached only as the utility's
+    `failure` method, never as a target of its own, and no other method of the utility exists."""
+    import socket
+
+    from selftaught.sandbox import protocol
+
+    handlers = {"utility": lambda s: 0.5, "lm": lambda m, k: [], "utility.failure": lambda s: f"why {s}"}
+    host, child = socket.socketpair()
+    answers = []
+    for target, method in (("utility", "failure"), ("utility.failure", "__call__"), ("utility", "keys"),
+                           ("utility", "__call__")):
+        frame = {"request": 1, "target": target, "method": method, "kwargs": {"solution": "p"}}
+        conversation._answer(frame, handlers, host, threading.Lock(), conversation.RawRun(), 1 << 20)
+        reply = protocol.read_frame(child.fileno(), 1 << 20)
+        answers.append(reply.get("value", reply.get("error", {}).get("message")))
+    host.close()
+    child.close()
+    assert answers == ["why p", "unknown request 'utility.failure'.'__call__'", "unknown request 'utility'.'keys'", 0.5]
+
+
 def test_improver_must_return_a_string(pool):
     body = "def improve_algorithm(initial_solution, utility, language_model):\n    return 42\n"
     outcome = pool.run_improver(body, "s", lambda s: 0.0, "d", lambda m, k: [], 2.0)
