@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from selftaught.errors import BudgetExceeded, Cancelled
+from selftaught.failures import instance_account
 from selftaught.ids import program_id
 from selftaught.measure import measured
 from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
 from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
 from selftaught.tasks.task import Task
-from selftaught.failures import instance_account
 
 
 DIAGNOSTICS_KEPT = 500  # bytes of an instance's diagnostics an evaluation journals (work.py's cap)

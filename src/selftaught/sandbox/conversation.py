@@ -331,7 +331,8 @@ def _answer(frame: dict, handlers, sock, send_lock, run: RawRun, max_bytes: int)
                 raise ValueError(f"unknown request {target!r}.{method!r}")
             solution = kwargs.get("solution")
             if type(solution) is not str:
-                raise TypeError(f"utility.{method}(solution) needs the solution as a string")
+                call = "utility" if method == "__call__" else f"utility.{method}"
+                raise TypeError(f"{call}(solution) needs the solution as a string")
             # no failure handler: the utility cannot say why (the paper's utility, a number only)
             handler = handlers["utility"] if method == "__call__" else handlers.get("utility.failure", lambda s: "")
             value = handler(solution)
