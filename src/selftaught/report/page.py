@@ -176,9 +176,9 @@ comparison existed, final runs set to 0, or I_T = I_0): read û test in the tabl
 {% for s in r.leaderboard[1:] %}<tr><td>{{ s.label }}</td>{% for t in r.leaderboard_tasks %}
 <td class="num">{% if s.per_task.get(t) %}{{ signed(s.per_task[t]) }}{% else %}-{% endif %}</td>{% endfor %}</tr>{% endfor %}
 </table>
-<p class="muted">{% if r.leaderboard_default_label %}Would an improver replace {{ r.leaderboard_default_label }} as the
-default (issue 22's rule: paired on every task, pooled 95% interval above 0, mean output never below u(s) on a
-task)? {% if r.leaderboard_default %}<b>{{ r.leaderboard_default.label }}</b>.{% else %}None here.{% endif %}
+<p class="muted">{% if r.leaderboard_default_label %}
+Would an improver replace {{ r.leaderboard_default_label }} as the default (issue 22's rule: paired on every task,
+pooled 95% interval above 0, mean output never below u(s) on a task)? {% if r.leaderboard_default %}<b>{{ r.leaderboard_default.label }}</b>.{% else %}None here.{% endif %}
 {% else %}The reference is the first improver given, {{ r.leaderboard[0].label }}. Whether another should replace
 the default improver ({{ default_improver }}) is asked when {{ default_improver }} is given first.{% endif %}
 
