@@ -1,7 +1,6 @@
 """experiments/best_seed.py (experiment 4, step 2): the registered commands, parsed by the real
 CLI without running them."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -11,16 +10,15 @@ import typer
 from selftaught.cli import app
 from selftaught.settings import TRANSFER_TASKS
 
+from .scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def best_seed():
     sys.path.insert(0, str(ROOT / "experiments"))
-    spec = importlib.util.spec_from_file_location("best_seed_experiment", ROOT / "experiments" / "best_seed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("experiments/best_seed.py", "best_seed_experiment")
 
 
 def parsed(command: str, args: list[str]) -> dict:

@@ -1,9 +1,7 @@
 """experiments/headroom.py: experiment 4's pre-registered choice of tasks with headroom, read
 from a transfer run's journal (every distinct sample scored on val is a trial)."""
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,13 @@ from selftaught.tasks.loader import load_task
 from selftaught.stats import Interval
 
 from .analysis.factory import SETTINGS, improver_run, make_run
-
-ROOT = Path(__file__).resolve().parent.parent
+from .scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def headroom():
-    spec = importlib.util.spec_from_file_location("headroom_experiment", ROOT / "experiments" / "headroom.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    yield load_script("experiments/headroom.py", "headroom_experiment")
+    del sys.modules["headroom_experiment"]
 
 
 def scored(task: str, split: str, pid: str, score: float) -> dict:

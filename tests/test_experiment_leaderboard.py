@@ -3,22 +3,17 @@ stopped at look 1 with their stage-1 numbers, u(s), and how far an unfinished st
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from .analysis.factory import SETTINGS, improver_run, make_run
-
-ROOT = Path(__file__).resolve().parents[1]
+from .scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def experiment():
-    spec = importlib.util.spec_from_file_location("leaderboard_experiment", ROOT / "experiments" / "leaderboard.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("experiments/leaderboard.py", "leaderboard_experiment")
 
 
 def stage(root: Path, name: str, n_tests: int, scores: dict[str, list[float]], finished: bool) -> Path:

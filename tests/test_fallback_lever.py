@@ -2,10 +2,11 @@
 numbers asserted here are the ones RESULTS.md reports. The runs are the experiment's own, trimmed
 to what the script reads (config.json and the improver runs' scores: tests/fixtures/lever)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from .scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 LEVER = ROOT / "tests" / "fixtures" / "lever"
@@ -14,10 +15,7 @@ MULTI_1 = LEVER / "20261128-175006-transfer"  # keep_best vs I_0 on multi-1's st
 
 @pytest.fixture(scope="module")
 def lever():
-    spec = importlib.util.spec_from_file_location("fallback_lever", ROOT / "experiments" / "fallback_lever.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("experiments/fallback_lever.py", "fallback_lever")
 
 
 def test_pairs_are_keep_best_minus_the_seed_improver_on_the_same_runs(lever):

@@ -85,17 +85,13 @@ def test_the_report_shows_the_leaderboard_of_a_transfer_with_three_improvers(run
 def test_the_experiments_first_look_reads_the_same_pairs(run):
     """experiments/leaderboard.py's pre-registered look: nobody is clearly behind on 4 pairs at
     Bonferroni confidence, so every arm goes on (at least 3), best mean first."""
-    import importlib.util
-    from pathlib import Path
-
     from selftaught.analysis.leaderboard import differences
+
+    from ..scripts import load_script
 
     assert {k: sorted(d.values()) for k, d in differences(run).items()} == {
         "keep_best": pytest.approx([0.0, 0.1, 0.1, 0.2]), "beam": pytest.approx([-0.4, -0.1, -0.1, 0.0])}
-    spec = importlib.util.spec_from_file_location(
-        "leaderboard_experiment", Path(__file__).resolve().parents[2] / "experiments" / "leaderboard.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("experiments/leaderboard.py", "leaderboard_experiment")
     assert module.survivors(run.path) == ["paper", "keep_best", "beam"]
 
 
