@@ -40,19 +40,11 @@ COMMON = ["--preset", "small", "--improver-time-limit", "1800", "--backend", "lo
 
 
 def seed_improver(data_dir: Path) -> str:
-    """Experiment 3's winner (its final stage), else the fallback; an unfinished experiment 3
-    stops the plan, since the seed depends on it."""
+    """Experiment 3's winner under its registered decision, else the fallback. The decision must
+    be final (leaderboard.final_decision): the seed depends on it."""
     import leaderboard
 
-    from selftaught.analysis.leaderboard import better_default, standings
-    from selftaught.analysis.rundata import load_run
-
-    runs = data_dir / "runs"
-    final = leaderboard.stage_run(runs, 2)
-    if final is None or not (final / "transfer.json").exists():
-        raise SystemExit("experiment 3 has not finished (stage 2): its winner is experiment 4's seed")
-    board = [s for s in standings(load_run(final)) if s.label not in leaderboard.NOT_ARMS]
-    winner = better_default(board, TRANSFER_TASKS)
+    winner = leaderboard.final_decision(data_dir / "runs")
     return winner.label if winner is not None else FALLBACK_SEED
 
 
@@ -68,6 +60,31 @@ def meta_tasks(data_dir: Path) -> list[str]:
     if not chosen:
         raise SystemExit("no task qualified in step 1: experiment 4 ends there (RESULTS.md)")
     return chosen
+
+
+def abandon_if_keyless(runs: Path, command: str, key: str, value: str, done_file: str, log) -> Path | None:
+    """Amendment of 2026-12-03 (RESULTS.md), made before any run of step 2: a sitting may run on a
+    new machine, and an unfinished run whose instance key this machine lacks cannot resume (its
+    hidden instances cannot be rebuilt). That run is marked abandoned (kept in the data, not
+    counted) and its step starts again under a new key with the same sample seed, so the LM
+    samples it had drawn replay from the cache and only the scoring is repeated. Returns the
+    abandoned run, if any."""
+    from stop_embedded import ABANDONED, find_run
+
+    from selftaught.errors import ConfigError
+    from selftaught.tasks.secret import load_run_secret
+
+    run = find_run(runs, command, key, value)
+    if run is None or (run / done_file).exists():
+        return None
+    try:
+        load_run_secret(run)
+    except ConfigError as exc:
+        (run / ABANDONED).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {exc.problem}\n")
+        log(f"abandoned {run.name} ({command} {value}): its instance key is not on this machine; "
+            "the step restarts under a new key, replaying its samples from the cache")
+        return run
+    return None
 
 
 def self_improve_args(seed: str, tasks: list[str], sample_seed: str, cache: Path) -> list[str]:
@@ -99,7 +116,7 @@ def changes_table(changes: list) -> list[str]:
 def report(data_dir: Path) -> str:
     """Per run of step 2: its steps, what its candidates changed, and its transfer paired against
     I_0 (pooled and per task, 95% intervals); whatever has run so far, said to be partial."""
-    from stop_embedded import find_run
+    from stop_embedded import ABANDONED, find_run
 
     from selftaught.analysis.history import self_improvement
     from selftaught.analysis.leaderboard import standings
@@ -108,6 +125,10 @@ def report(data_dir: Path) -> str:
 
     runs = data_dir / "runs"
     lines: list[str] = []
+    abandoned = [run.parent for run in sorted(runs.glob(f"*/{ABANDONED}"))]
+    if abandoned:
+        lines += ["Abandoned, not counted (their instance key was not on the machine of a later sitting): "
+                  + ", ".join(f"`{run.name}`" for run in abandoned), ""]
     for sample_seed in RUN_SEEDS:
         found = find_run(runs, "self-improve", "sample_seed", sample_seed)
         if found is None:
@@ -165,8 +186,10 @@ def main() -> None:
 
     log(f"seed {seed}; meta-utility tasks {', '.join(tasks)}")
     for sample_seed in RUN_SEEDS:
+        abandon_if_keyless(runs, "self-improve", "sample_seed", sample_seed, "self_improvement.json", log)
         run = step(self_improve_args(seed, tasks, sample_seed, cache), runs, "self-improve", "sample_seed",
                    sample_seed, "self_improvement.json", log)
+        abandon_if_keyless(runs, "transfer", "source", str(run.resolve()), "transfer.json", log)
         step(transfer_args(run, cache), runs, "transfer", "source", str(run.resolve()), "transfer.json", log)
 
 

@@ -37,6 +37,12 @@ MIN_SURVIVORS = 3  # besides `paper`
 # replays keep_best's samples and scores (stage 1 ran it at no LM cost). It is left out of the
 # looks and the table, so the looks count the 10 registered arms.
 NOT_ARMS = ("knobs",)
+# Stages that ended short of their registered runs, and why (RESULTS.md). Their decision stands
+# only where the missing runs could not change it (`unsettled`); `final_decision` checks that.
+ENDED = {
+    "20261203-113219-transfer": "its instance key stayed on the machine that ran it, which was replaced between "
+                                "sessions, so the hidden instances of its last run cannot be rebuilt",
+}
 
 
 def stage_run(runs: Path, stage: int) -> Path | None:
@@ -63,6 +69,48 @@ def survivors(run: Path) -> list[str]:
     alive = [a for a, d in pairs.items() if len(d) < 2 or mean_interval(d, confidence).hi >= 0]
     alive.sort(key=lambda a: statistics.fmean(pairs[a]) if pairs[a] else 0.0, reverse=True)
     return ["paper"] + alive[:max(MIN_SURVIVORS, (len(alive) + 1) // 2)]
+
+
+def unsettled(board: list, n_runs: int) -> list[str]:
+    """Arms whose outcome under the decision rule runs still missing could change: short of
+    `n_runs` pairs on some task, and not already below u(s) on a task they finished (a finished
+    task's mean is fixed, and one such task rules an arm out whatever the rest adds). An arm
+    that is ruled out cannot become the winner, nor displace one."""
+    open_ = []
+    for s in board[1:]:
+        short = {t for t in TRANSFER_TASKS if (s.per_task[t].n if t in s.per_task else 0) < n_runs}
+        if short and not set(s.below_seed) - short:
+            open_.append(s.label)
+    return open_
+
+
+def standings_of(run: Path) -> list:
+    """A stage's standings, reference first, without the arms that are not registered ones."""
+    from selftaught.analysis.leaderboard import standings
+    from selftaught.analysis.rundata import load_run
+
+    return [s for s in standings(load_run(run)) if s.label not in NOT_ARMS]
+
+
+def final_decision(runs: Path):
+    """The registered decision (`better_default`) on stage 2, once it is final: the stage
+    finished, or it ended short (ENDED) and no arm's outcome depends on its missing runs.
+    Otherwise SystemExit, naming what is missing."""
+    from selftaught.analysis.leaderboard import better_default
+
+    final = stage_run(runs, 2)
+    if final is None:
+        raise SystemExit("experiment 3 has not finished: stage 2 has not started")
+    board = standings_of(final)
+    if not (final / "transfer.json").exists():
+        if final.name not in ENDED:
+            raise SystemExit(f"experiment 3 has not finished: stage 2 ({final.name}) is unfinished; "
+                             "resume it with `leaderboard.py run --stage 2`")
+        open_ = unsettled(board, STAGE_RUNS[2])
+        if open_:
+            raise SystemExit(f"stage 2 ({final.name}) ended short, and its missing runs could still change the "
+                             f"decision for: {', '.join(open_)}")
+    return better_default(board, TRANSFER_TASKS)
 
 
 def run_stage(stage: int, data_dir: Path) -> None:
@@ -129,10 +177,19 @@ def report(data_dir: Path) -> str:
         lines += ["", "(Stage 1 only: the decision is taken on stage 2's runs.)"]
     elif not (final / "transfer.json").exists():
         settings = run.settings
-        wanted = len(settings.get("improvers") or []) * len(run.tasks) * int(run.run_settings.get("n_tests", 0))
-        done = sum(s.runs for s in standings(run))
-        lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
-                      "the decision above is provisional until it finishes.)"]
+        arms = [item[0] for item in settings.get("improvers") or []
+                if isinstance(item, list) and len(item) == 2 and item[0] not in NOT_ARMS]
+        wanted = len(arms) * len(run.tasks) * int(run.run_settings.get("n_tests", 0))
+        done = sum(s.runs for s in board)
+        if final.name not in ENDED:
+            lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
+                          "the decision above is provisional until it finishes.)"]
+        else:
+            open_ = unsettled(board, STAGE_RUNS[2])
+            lines += ["", f"(Stage 2 ended at {done} of {wanted} improver runs: {ENDED[final.name]}. " + (
+                "The decision above is final: every arm short of runs is below u(s) on a task it finished, "
+                "so the missing runs cannot change it.)" if not open_ else
+                f"The decision above is not final: the missing runs could change it for {', '.join(open_)}.)")]
     return "\n".join(lines)
 
 

@@ -50,8 +50,15 @@ def changed(run: Path) -> bool:
     return len(texts) > 1
 
 
+# A run directory holding this file was given up (it says why; experiments/best_seed.py): it stays
+# in the data, and steps look past it.
+ABANDONED = "ABANDONED"
+
+
 def find_run(runs_dir: Path, command: str, key: str, value: str) -> Path | None:
     for config in sorted(runs_dir.glob(f"*-{command}*/config.json")):
+        if (config.parent / ABANDONED).exists():
+            continue
         settings = json.loads(config.read_text())["settings"]
         if settings.get(key) == value or settings.get("run", {}).get(key) == value:
             return config.parent

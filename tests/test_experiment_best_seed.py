@@ -64,3 +64,54 @@ def test_the_report_reads_what_has_run(best_seed, tmp_path):
     # The recorded I_1 is I_0 with new comments: it scored exactly like I_0.
     assert "| nothing | 1 | 1 |" in text and "| unparsable | 1 | 0 |" in text and "| all | 4 | 1 |" in text
     assert f"Transfer `{TRANSFER.name}`:" in text and "- I_1=I_2 − I_0, test, pooled over 4 runs: +0.000" in text
+
+
+def test_the_seed_is_the_fallback_when_experiment_3_ended_without_a_winner(best_seed, tmp_path, monkeypatch):
+    import leaderboard  # the module best_seed imports (experiments/ is on sys.path)
+
+    from .test_experiment_leaderboard import stage
+
+    name = "20261203-113219-transfer"
+    monkeypatch.setattr(leaderboard, "ENDED", {name: "its key was lost"})
+    stage(tmp_path / "runs", name, 4, {"paper": [0.6] * 4, "keep_best": [0.4] * 4}, finished=False)
+    assert best_seed.seed_improver(tmp_path) == "knobs"
+    monkeypatch.setattr(leaderboard, "ENDED", {})
+    with pytest.raises(SystemExit, match="stage 2 .* is unfinished"):
+        best_seed.seed_improver(tmp_path)
+
+
+def test_an_unfinished_run_whose_key_this_machine_lacks_is_abandoned_and_restarted(best_seed, tmp_path,
+                                                                                  monkeypatch):
+    """A sitting on a new machine (amendment in RESULTS.md): the run cannot resume, so it is
+    marked, kept, and looked past; a run whose key is here, or a finished one, is left alone."""
+    import json
+
+    from stop_embedded import find_run
+
+    from selftaught.tasks.secret import InstanceSecret, create_run_secret
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home"))
+    runs = tmp_path / "runs"
+
+    def make(name: str, sample_seed: str, secret: InstanceSecret) -> Path:
+        run = runs / name
+        create_run_secret(run, secret)
+        (run / "config.json").write_text(json.dumps({"settings": {"run": {"sample_seed": sample_seed}}}))
+        return run
+
+    here = make("20261203-170000-self-improve", "exp4-b", InstanceSecret.generate())
+    lost = make("20261203-170100-self-improve", "exp4-a", InstanceSecret.generate())
+    for stored in (tmp_path / "home" / "selftaught" / "keys").iterdir():
+        if stored.name == (lost / "instance_key.sha256").read_text().strip():
+            stored.unlink()  # the key stayed on the machine that ran it
+    logged: list[str] = []
+    args = ("self-improve", "sample_seed")
+    assert best_seed.abandon_if_keyless(runs, *args, "exp4-b", "self_improvement.json", logged.append) is None
+    assert best_seed.abandon_if_keyless(runs, *args, "exp4-a", "self_improvement.json", logged.append) == lost
+    assert "instance key this machine does not have" in (lost / "ABANDONED").read_text()
+    assert "abandoned 20261203-170100-self-improve" in logged[0]
+    assert find_run(runs, *args, "exp4-a") is None and find_run(runs, *args, "exp4-b") == here
+    (here / "self_improvement.json").write_text("{}")
+    for stored in (tmp_path / "home" / "selftaught" / "keys").iterdir():
+        stored.unlink()
+    assert best_seed.abandon_if_keyless(runs, *args, "exp4-b", "self_improvement.json", logged.append) is None

@@ -28,7 +28,8 @@ def stage(root: Path, name: str, n_tests: int, scores: dict[str, list[float]], f
                     files={"transfer.json": "{}"} if finished else None)
 
 
-def test_stage_two_unfinished_with_the_stopped_arms(experiment, tmp_path):
+def test_stage_two_unfinished_with_the_stopped_arms(experiment, tmp_path, monkeypatch):
+    monkeypatch.setattr(experiment, "ENDED", {})  # unfinished, not ended
     runs = tmp_path / "runs"
     stage(runs, "20261203-040514-transfer", 2,
           {"paper": [0.2, 0.3], "keep_best": [0.5, 0.5], "beam": [0.1, 0.2]}, finished=True)
@@ -51,3 +52,38 @@ def test_stage_one_alone_says_the_decision_waits(experiment, tmp_path):
           finished=False)
     text = experiment.report(tmp_path)
     assert "Stage 1 only" in text and "stopped at look 1" not in text
+
+
+def test_a_stage_that_ended_short_is_final_only_where_its_missing_runs_cannot_matter(experiment, tmp_path,
+                                                                                       monkeypatch):
+    """u(s) on parity is 0.5. keep_best's mean on parity, a task it finished, is below it: no
+    missing run can make keep_best the winner, so the ended stage's decision is final."""
+    runs = tmp_path / "runs"
+    name = "20261203-113219-transfer"
+    monkeypatch.setattr(experiment, "ENDED", {name: "its key was lost"})
+    stage(runs, name, 4, {"paper": [0.6] * 4, "keep_best": [0.4] * 4}, finished=False)
+    assert experiment.unsettled(experiment.standings_of(runs / name), 4) == []
+    assert experiment.final_decision(runs) is None  # nothing won: paper stays
+    text = experiment.report(tmp_path)
+    assert "Stage 2 ended at 8 of 16 improver runs: its key was lost." in text and "is final" in text
+
+
+def test_a_stage_that_ended_short_is_not_final_where_an_arm_could_still_win(experiment, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    name = "20261203-113219-transfer"
+    monkeypatch.setattr(experiment, "ENDED", {name: "its key was lost"})
+    # keep_best is above u(s) on the one task it ran, with a run to go there: not settled
+    stage(runs, name, 4, {"paper": [0.2] * 4, "keep_best": [0.7, 0.8, 0.7]}, finished=False)
+    with pytest.raises(SystemExit, match="could still change the decision for: keep_best"):
+        experiment.final_decision(runs)
+    assert "is not final: the missing runs could change it for keep_best" in experiment.report(tmp_path)
+
+
+def test_an_unfinished_stage_that_did_not_end_has_no_final_decision(experiment, tmp_path, monkeypatch):
+    monkeypatch.setattr(experiment, "ENDED", {})
+    runs = tmp_path / "runs"
+    stage(runs, "20261203-113219-transfer", 4, {"paper": [0.6] * 4, "keep_best": [0.4] * 4}, finished=False)
+    with pytest.raises(SystemExit, match="resume it with"):
+        experiment.final_decision(runs)
+    with pytest.raises(SystemExit, match="stage 2 has not started"):
+        experiment.final_decision(tmp_path / "elsewhere")
