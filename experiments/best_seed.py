@@ -66,25 +66,28 @@ def abandon_if_keyless(runs: Path, command: str, key: str, value: str, done_file
     """Amendment of 2026-12-03 (RESULTS.md), made before any run of step 2: a sitting may run on a
     new machine, and an unfinished run whose instance key this machine lacks cannot resume (its
     hidden instances cannot be rebuilt). That run is marked abandoned (kept in the data, not
-    counted) and its step starts again under a new key with the same sample seed, so the LM
-    samples it had drawn replay from the cache and only the scoring is repeated. Returns the
-    abandoned run, if any."""
+    counted) and its step starts again under a new key with the same sample seed. Its LM samples
+    replay from the cache wherever a request is the same as before; the instances are new, so
+    scores, and the requests that depend on them, can differ. Only a key that is absent
+    abandons a run: any other trouble (an unreadable key file) is left to `--resume` to report.
+    Returns the abandoned run, if any."""
     from stop_embedded import ABANDONED, find_run
 
-    from selftaught.errors import ConfigError
-    from selftaught.tasks.secret import load_run_secret
+    from selftaught.tasks.secret import FILE_NAME, FINGERPRINT_FILE, key_store
 
     run = find_run(runs, command, key, value)
-    if run is None or (run / done_file).exists():
+    if run is None or (run / done_file).exists() or (run / FILE_NAME).exists():
         return None
-    try:
-        load_run_secret(run)
-    except ConfigError as exc:
-        (run / ABANDONED).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {exc.problem}\n")
-        log(f"abandoned {run.name} ({command} {value}): its instance key is not on this machine; "
-            "the step restarts under a new key, replaying its samples from the cache")
-        return run
-    return None
+    if not (run / FINGERPRINT_FILE).exists():
+        return None
+    wanted = (run / FINGERPRINT_FILE).read_text().strip()
+    if (key_store() / wanted).exists():
+        return None
+    (run / ABANDONED).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}: its instance key (fingerprint "
+                                 f"{wanted[:16]}…) is not in this machine's key store; a new machine\n")
+    log(f"abandoned {run.name} ({command} {value}): its instance key is not on this machine; "
+        "the step restarts under a new key, replaying its samples from the cache where requests repeat")
+    return run
 
 
 def self_improve_args(seed: str, tasks: list[str], sample_seed: str, cache: Path) -> list[str]:
@@ -125,10 +128,11 @@ def report(data_dir: Path) -> str:
 
     runs = data_dir / "runs"
     lines: list[str] = []
-    abandoned = [run.parent for run in sorted(runs.glob(f"*/{ABANDONED}"))]
+    abandoned = sorted(runs.glob(f"*/{ABANDONED}"))
     if abandoned:
-        lines += ["Abandoned, not counted (their instance key was not on the machine of a later sitting): "
-                  + ", ".join(f"`{run.name}`" for run in abandoned), ""]
+        lines += ["Abandoned runs, not counted:"]
+        lines += [f"- `{marker.parent.name}`: {marker.read_text().strip()}" for marker in abandoned]
+        lines.append("")
     for sample_seed in RUN_SEEDS:
         found = find_run(runs, "self-improve", "sample_seed", sample_seed)
         if found is None:

@@ -71,15 +71,25 @@ def survivors(run: Path) -> list[str]:
     return ["paper"] + alive[:max(MIN_SURVIVORS, (len(alive) + 1) // 2)]
 
 
-def unsettled(board: list, n_runs: int) -> list[str]:
-    """Arms whose outcome under the decision rule runs still missing could change: short of
-    `n_runs` pairs on some task, and not already below u(s) on a task they finished (a finished
-    task's mean is fixed, and one such task rules an arm out whatever the rest adds). An arm
-    that is ruled out cannot become the winner, nor displace one."""
-    open_ = []
+def registered_arms(run: Path) -> list[str]:
+    """A stage's improvers as its command named them, the reference first, `NOT_ARMS` left out."""
+    settings = json.loads((run / "config.json").read_text())["settings"]
+    return [item[0] for item in settings.get("improvers") or []
+            if isinstance(item, list) and len(item) == 2 and item[0] not in NOT_ARMS]
+
+
+def unsettled(board: list, n_runs: int, arms: list[str]) -> list[str]:
+    """The registered `arms` (reference first) whose outcome under the decision rule runs still
+    missing could change. Settled is an arm with all `n_runs` pairs on every task and u(s) known
+    on each (its pooled interval, per-task means and place are then fixed), or one already below
+    u(s) on a task it finished (ruled out whatever the rest adds: it can neither win nor displace
+    a winner). An arm without runs is open; without the reference's runs, all are."""
+    if not board or board[0].label != arms[0]:
+        return list(arms)
+    open_ = [label for label in arms[1:] if label not in {s.label for s in board}]
     for s in board[1:]:
         short = {t for t in TRANSFER_TASKS if (s.per_task[t].n if t in s.per_task else 0) < n_runs}
-        if short and not set(s.below_seed) - short:
+        if (short or s.seed_unknown) and not set(s.below_seed) - short:
             open_.append(s.label)
     return open_
 
@@ -106,7 +116,7 @@ def final_decision(runs: Path):
         if final.name not in ENDED:
             raise SystemExit(f"experiment 3 has not finished: stage 2 ({final.name}) is unfinished; "
                              "resume it with `leaderboard.py run --stage 2`")
-        open_ = unsettled(board, STAGE_RUNS[2])
+        open_ = unsettled(board, STAGE_RUNS[2], registered_arms(final))
         if open_:
             raise SystemExit(f"stage 2 ({final.name}) ended short, and its missing runs could still change the "
                              f"decision for: {', '.join(open_)}")
@@ -176,16 +186,14 @@ def report(data_dir: Path) -> str:
     if second is None:
         lines += ["", "(Stage 1 only: the decision is taken on stage 2's runs.)"]
     elif not (final / "transfer.json").exists():
-        settings = run.settings
-        arms = [item[0] for item in settings.get("improvers") or []
-                if isinstance(item, list) and len(item) == 2 and item[0] not in NOT_ARMS]
+        arms = registered_arms(final)
         wanted = len(arms) * len(run.tasks) * int(run.run_settings.get("n_tests", 0))
         done = sum(s.runs for s in board)
         if final.name not in ENDED:
             lines += ["", f"(Stage 2 unfinished: {done} of {wanted} improver runs journalled; "
                           "the decision above is provisional until it finishes.)"]
         else:
-            open_ = unsettled(board, STAGE_RUNS[2])
+            open_ = unsettled(board, STAGE_RUNS[2], arms)
             lines += ["", f"(Stage 2 ended at {done} of {wanted} improver runs: {ENDED[final.name]}. " + (
                 "The decision above is final: every arm short of runs is below u(s) on a task it finished, "
                 "so the missing runs cannot change it.)" if not open_ else

@@ -108,10 +108,17 @@ def test_an_unfinished_run_whose_key_this_machine_lacks_is_abandoned_and_restart
     args = ("self-improve", "sample_seed")
     assert best_seed.abandon_if_keyless(runs, *args, "exp4-b", "self_improvement.json", logged.append) is None
     assert best_seed.abandon_if_keyless(runs, *args, "exp4-a", "self_improvement.json", logged.append) == lost
-    assert "instance key this machine does not have" in (lost / "ABANDONED").read_text()
+    assert "is not in this machine's key store" in (lost / "ABANDONED").read_text()
     assert "abandoned 20261203-170100-self-improve" in logged[0]
     assert find_run(runs, *args, "exp4-a") is None and find_run(runs, *args, "exp4-b") == here
     (here / "self_improvement.json").write_text("{}")
+    carried = make("20261203-170200-self-improve", "exp4-c", InstanceSecret.generate())
+    create_run_secret(carried, InstanceSecret.from_hex((tmp_path / "home" / "selftaught" / "keys" / (
+        carried / "instance_key.sha256").read_text().strip()).read_text()), store=True)
     for stored in (tmp_path / "home" / "selftaught" / "keys").iterdir():
         stored.unlink()
+    # finished, or carrying its own key (--store-instance-key): never abandoned
     assert best_seed.abandon_if_keyless(runs, *args, "exp4-b", "self_improvement.json", logged.append) is None
+    assert best_seed.abandon_if_keyless(runs, *args, "exp4-c", "self_improvement.json", logged.append) is None
+    assert len(logged) == 1
+    assert f"- `{lost.name}`: " in best_seed.report(tmp_path)  # listed with its reason, not counted

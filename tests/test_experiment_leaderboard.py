@@ -16,12 +16,15 @@ def experiment():
     return load_script("experiments/leaderboard.py", "leaderboard_experiment")
 
 
-def stage(root: Path, name: str, n_tests: int, scores: dict[str, list[float]], finished: bool) -> Path:
-    """A transfer run of the leaderboard's sample seed on parity: each label's test scores by run index."""
-    ids = {label: f"{i:016x}" for i, label in enumerate(scores)}
+def stage(root: Path, name: str, n_tests: int, scores: dict[str, list[float]], finished: bool,
+          registered: tuple[str, ...] = (), seed_known: bool = True) -> Path:
+    """A transfer run of the leaderboard's sample seed on parity: each label's test scores by run
+    index; `registered`: arms the command named that have no runs; u(s) on parity is 0.5."""
+    ids = {label: f"{i:016x}" for i, label in enumerate([*scores, *registered])}
     events = [improver_run(1.0 + i, ids[label], i, test, test, task="parity")
               for label, tests in scores.items() for i, test in enumerate(tests)]
-    events.append({"ts": 9.0, "kind": "transfer_row", "key": "parity", "seed_program": 0.5, "improvers": {}})
+    if seed_known:
+        events.append({"ts": 9.0, "kind": "transfer_row", "key": "parity", "seed_program": 0.5, "improvers": {}})
     settings = {**SETTINGS, "run": {**SETTINGS["run"], "n_tests": n_tests, "sample_seed": "leaderboard"},
                 "improvers": [[label, pid] for label, pid in ids.items()], "tasks": ["parity", "max_cut"]}
     return make_run(root, name, "transfer", events, settings=settings,
@@ -62,7 +65,7 @@ def test_a_stage_that_ended_short_is_final_only_where_its_missing_runs_cannot_ma
     name = "20261203-113219-transfer"
     monkeypatch.setattr(experiment, "ENDED", {name: "its key was lost"})
     stage(runs, name, 4, {"paper": [0.6] * 4, "keep_best": [0.4] * 4}, finished=False)
-    assert experiment.unsettled(experiment.standings_of(runs / name), 4) == []
+    assert experiment.unsettled(experiment.standings_of(runs / name), 4, ["paper", "keep_best"]) == []
     assert experiment.final_decision(runs) is None  # nothing won: paper stays
     text = experiment.report(tmp_path)
     assert "Stage 2 ended at 8 of 16 improver runs: its key was lost." in text and "is final" in text
@@ -87,3 +90,23 @@ def test_an_unfinished_stage_that_did_not_end_has_no_final_decision(experiment, 
         experiment.final_decision(runs)
     with pytest.raises(SystemExit, match="stage 2 has not started"):
         experiment.final_decision(tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize(("scores", "registered", "seed_known", "open_"), [
+    # below u(s) only on parity, which it has not finished: a last run of 1.0 would lift it
+    ({"paper": [0.6] * 4, "keep_best": [0.4] * 3}, (), True, ["keep_best"]),
+    # the reference lacks a run: keep_best's pairs on parity are short, so parity is not finished
+    ({"paper": [0.6] * 3, "keep_best": [0.4] * 4}, (), True, ["keep_best"]),
+    # u(s) on parity was never journalled: nothing rules keep_best out yet
+    ({"paper": [0.6] * 4, "keep_best": [0.4] * 4}, (), False, ["keep_best"]),
+    # a registered arm without a single run could still win
+    ({"paper": [0.6] * 4, "keep_best": [0.4] * 4}, ("genetic",), True, ["genetic"]),
+    # without the reference's runs nothing is settled
+    ({"paper": [], "keep_best": [0.4] * 4}, (), True, ["paper", "keep_best"]),
+])
+def test_what_missing_runs_could_still_change(experiment, tmp_path, scores, registered, seed_known, open_):
+    """The finished tasks of the ended-stage tests above are all of parity's runs; here each case
+    leaves one way open for a missing run to matter."""
+    run = stage(tmp_path / "runs", "20261203-113219-transfer", 4, scores, False, registered, seed_known)
+    arms = experiment.registered_arms(run)
+    assert experiment.unsettled(experiment.standings_of(run), 4, arms) == open_
