@@ -115,6 +115,10 @@ def test_transfer_compares_improver_files_and_resumes_without_them(tmp_path):
     assert versus == {"I_0": pytest.approx(-cells["mine"]), "I_1": pytest.approx(-cells["mine"])}
     assert proc.stdout.count(f"vs mine: {versus['I_0']:+.3f} (n=1)") == 2  # the CLI table shows them too
     assert sum(e["kind"] == "improver_run" for e in events(run)) == 2  # two distinct improvers, n_tests = 1
+    # The key stays in this machine's key store: the run says where, for a resume elsewhere.
+    fingerprint = (run / "instance_key.sha256").read_text().strip()
+    said = " ".join(proc.stderr.split())  # progress and notices go to stderr
+    assert f"keys/{fingerprint}, passed there with --instance-secret FILE" in said
     mine.unlink()
     resumed = selftaught("transfer", "--resume", str(run), *replay_args(tmp_path)[-8:])
     assert resumed.returncode == 0, resumed.stderr[-3000:]
