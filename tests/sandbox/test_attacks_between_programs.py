@@ -289,11 +289,17 @@ def test_memory_outside_the_address_space_is_refused(one_slot, name, healthy):
 
 @pytest.mark.parametrize("name", sorted(BOUNDED))
 def test_kernel_buffers_a_program_may_fill_stay_small(one_slot, name, healthy):
-    outcome, taken_mb = host_memory_taken_during(
-        lambda: one_slot.call(HOLD.format(attack=BOUNDED[name]), "f", [], time_limit_s=2.0,
-                              memory_limit_mb=MEMORY_LIMIT_MB))
+    def hold(attack: str):
+        return host_memory_taken_during(lambda: one_slot.call(
+            HOLD.format(attack=attack), "f", [], time_limit_s=2.0, memory_limit_mb=MEMORY_LIMIT_MB))
+
+    # The same program holding nothing: its own interpreter and the host's noise are not the
+    # attack's (on a 2-core Xeon they came to 66 MiB once, against a fixed bound of 64).
+    _, control_mb = hold("pass")
+    outcome, taken_mb = hold(BOUNDED[name])
     assert outcome.status == "ok" and outcome.value >= 25, (name, outcome)  # ~30 pairs of descriptors
-    assert taken_mb < 64, (name, taken_mb)
+    # ~30 pairs x the kernel's default buffers is a few MiB; the refused attacks aim at ~900
+    assert taken_mb - control_mb < 32, (name, taken_mb, control_mb)
     healthy(one_slot)
 
 
