@@ -73,18 +73,16 @@ def abandon_if_keyless(runs: Path, command: str, key: str, value: str, done_file
     Returns the abandoned run, if any."""
     from stop_embedded import ABANDONED, find_run
 
-    from selftaught.tasks.secret import FILE_NAME, FINGERPRINT_FILE, key_store
+    from selftaught.tasks.secret import stored_key_path
 
     run = find_run(runs, command, key, value)
-    if run is None or (run / done_file).exists() or (run / FILE_NAME).exists():
+    if run is None or (run / done_file).exists():
         return None
-    if not (run / FINGERPRINT_FILE).exists():
-        return None
-    wanted = (run / FINGERPRINT_FILE).read_text().strip()
-    if (key_store() / wanted).exists():
+    stored = stored_key_path(run)
+    if stored is None or stored.exists():
         return None
     (run / ABANDONED).write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}: its instance key (fingerprint "
-                                 f"{wanted[:16]}…) is not in this machine's key store; a new machine\n")
+                                 f"{stored.name[:16]}…) is not in this machine's key store; a new machine\n")
     log(f"abandoned {run.name} ({command} {value}): its instance key is not on this machine; "
         "the step restarts under a new key, replaying its samples from the cache where requests repeat")
     return run

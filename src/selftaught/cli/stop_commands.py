@@ -50,15 +50,6 @@ def _secret(path: Path | None):
     return read_secret(path) if path is not None else None
 
 
-def _key_outside(run_dir: Path) -> Path | None:
-    """Where this machine keeps a run's instance key, when the run does not hold it itself."""
-    from selftaught.tasks.secret import FILE_NAME, FINGERPRINT_FILE, key_store
-
-    if (run_dir / FILE_NAME).exists() or not (run_dir / FINGERPRINT_FILE).exists():
-        return None
-    return key_store() / (run_dir / FINGERPRINT_FILE).read_text().strip()
-
-
 def _display(command: str, resumed: bool):
     """The CLI's Display (api.py): where the run is, model assembly, and a bar of improver runs."""
     from contextlib import contextmanager
@@ -69,7 +60,9 @@ def _display(command: str, resumed: bool):
             console.print(f"resuming {run.path} with its saved settings")
         else:
             console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
-            key = _key_outside(run.path)
+            from selftaught.tasks.secret import stored_key_path
+
+            key = stored_key_path(run.path)
             if key is not None:  # a run resumed on another machine cannot rebuild its hidden instances
                 console.print(f"(to resume on another machine, take its instance key too: {key}, "
                               "passed there with --instance-secret FILE)")

@@ -149,6 +149,15 @@ def create_run_secret(run_dir: Path, secret: InstanceSecret | None = None, store
     return chosen
 
 
+def stored_key_path(run_dir: Path) -> Path | None:
+    """Where this user's key store keeps a run's key, for a run that records only the key's
+    fingerprint (None: the run holds its key itself, or predates hidden instances). The path
+    may not exist: the key stays on the machine that made the run."""
+    if (run_dir / FILE_NAME).exists() or not (run_dir / FINGERPRINT_FILE).exists():
+        return None
+    return key_store() / (run_dir / FINGERPRINT_FILE).read_text().strip()
+
+
 def load_run_secret(run_dir: Path, given: InstanceSecret | None = None) -> InstanceSecret:
     """The key a run directory was created with (to resume or re-score it): the run's own copy
     if it stored one, else `given` or this user's key store, matched by fingerprint."""
@@ -165,8 +174,8 @@ def load_run_secret(run_dir: Path, given: InstanceSecret | None = None) -> Insta
                               "pass the key file of the machine that ran it, or leave --instance-secret out")
         remember_key(given)
         return given
-    stored = key_store() / wanted
-    if stored.exists():
+    stored = stored_key_path(run_dir)
+    if stored is not None and stored.exists():
         return read_secret(stored)
     raise ConfigError(
         f"{run_dir.name} was scored with an instance key this machine does not have "
