@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from selftaught.analysis.numbers import ci, signed
 from selftaught.cli.options import byte_progress, console, stop_options
 from selftaught.cli.render import files_table, pct, print_tables, watch
 from selftaught.errors import ConfigError
@@ -21,9 +22,6 @@ from selftaught.improvers import DEFAULT_IMPROVER
 from selftaught.textsafe import clean, one_line, terminal
 from selftaught.config import Config
 from selftaught.settings import TRANSFER_TASKS, RunSettings
-
-if TYPE_CHECKING:
-    from selftaught.stats import Interval
 
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="Where new run directories go.")]
 Resume = Annotated[Optional[Path], typer.Option(
@@ -248,7 +246,7 @@ def transfer(
         # Two lines per cell: each line made safe on its own (a label is a user's file name), the
         # line break between them ours. Text cells are not markup, so nothing to escape.
         cells = [Text("\n").join(Text(one_line(line)) for line in
-                                  [f"{row.improvers[label]}"] + ([f"vs {first}: {_signed(row.versus_first[label])}"]
+                                  [ci(row.improvers[label])] + ([f"vs {first}: {signed(row.versus_first[label])}"]
                                                                 if label in row.versus_first else []))
                  for label in report.labels]
         table.add_row(escape(row.task), pct(row.seed_program), *cells)
@@ -298,11 +296,6 @@ def show(
                         f"{it.test:.3f}")
         tables.append(its)
     print_tables(*tables)
-
-
-def _signed(i: Interval) -> str:
-    """A paired difference: mean [lo, hi] with signs."""
-    return f"{i.mean:+.3f} [{i.lo:+.3f}, {i.hi:+.3f}]" if i.n > 1 else f"{i.mean:+.3f} (n={i.n})"
 
 
 def _with_interval(mean: float, interval: list | None) -> str:
