@@ -57,7 +57,9 @@ def test_added_and_removed_constants():
     edit = describe(KNOBS, "BEAM_WIDTH = 5\n" + KNOBS)
     assert edit.category == "knob" and (edit.knobs[0].old, edit.knobs[0].new) == (ABSENT, "5")
     hints = describe(KNOBS, 'HINTS = ("Be fast.", "Be exact.")\n' + KNOBS)
-    assert hints.category == "prompt"
+    assert hints.category == "prompt" and "prompt: HINTS (added)" in hints.summary()
+    gone = describe(KNOBS, KNOBS.replace("EXPERTISE = (", "_UNUSED = (").replace("EXPERTISE,", '"",'))
+    assert "EXPERTISE (removed), _UNUSED (added)" in gone.summary()
 
 
 def test_a_rewritten_loop_is_code():

@@ -56,9 +56,15 @@ class Edit:
         if self.problem:
             return self.problem
         parts = [f"knobs: {'; '.join(map(str, self.knobs))}"] if self.knobs else []
-        parts += [f"prompt: {', '.join(c.name for c in self.prompt)}"] if self.prompt else []
+        parts += [f"prompt: {', '.join(map(_text_change, self.prompt))}"] if self.prompt else []
         parts += ["code changed beyond the module's constants"] if self.code else []
         return "; ".join(parts) or "nothing (the same syntax tree, comments and docstrings aside)"
+
+
+def _text_change(change: ConstantChange) -> str:
+    """A text constant by name, its values left out (a prompt is long); whether it is new or gone
+    is kept, since a new one is often module-level example code rather than a prompt sentence."""
+    return change.name + (" (added)" if change.old == ABSENT else " (removed)" if change.new == ABSENT else "")
 
 
 def describe(parent: str, child: str) -> Edit:
