@@ -114,6 +114,19 @@ def changes_table(changes: list) -> list[str]:
     return lines
 
 
+def cost(run_dir: Path) -> str:
+    """What a run spent, as registered: wall time (its sittings, not the time between them), its
+    improver runs by outcome, and the LM's completion tokens, replayed responses counted apart."""
+    from selftaught.runs.summary import summarize
+
+    s = summarize(run_dir)
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(s.improver_statuses.items(), key=lambda kv: -kv[1]))
+    sittings = f" over {s.sittings} sittings" if s.sittings > 1 else ""
+    return (f"Cost: {s.wall_time_s / 60:.0f} min{sittings}; {s.improver_runs} improver runs ({statuses or 'none'}); "
+            f"{s.lm_calls} LM calls, {s.completion_tokens:,} completion tokens over all responses"
+            + (f" ({s.cached_calls} calls wholly replayed from the cache)" if s.cached_calls else "") + ".")
+
+
 def report(data_dir: Path) -> str:
     """Per run of step 2: its steps, what its candidates changed, and its transfer paired against
     I_0 (pooled and per task, 95% intervals); whatever has run so far, said to be partial."""
@@ -143,7 +156,7 @@ def report(data_dir: Path) -> str:
         for step in steps[1:]:
             verdict = step.reason if step.accepted else f"kept I_{step.t - 1} ({step.reason})"
             lines.append(f"- step {step.t}: {verdict}; {len(step.candidates)} candidates scored")
-        lines += ["", *changes_table(candidate_changes(run, steps)), ""]
+        lines += ["", *changes_table(candidate_changes(run, steps)), "", cost(found), ""]
         transfer = find_run(runs, "transfer", "source", str(found.resolve()))
         if transfer is None:
             lines += ["Transfer: not started.", ""]
@@ -157,7 +170,7 @@ def report(data_dir: Path) -> str:
                          + (f"{d.mean:+.3f} [{d.lo:+.3f}, {d.hi:+.3f}]" if d else "no pairs") + f" ({per_task})")
         if len(board) < 2:
             lines.append("- I_T = I_0: nothing to pair")
-        lines.append("")
+        lines += ["", cost(transfer), ""]
     return "\n".join(lines)
 
 

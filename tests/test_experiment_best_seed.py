@@ -64,6 +64,9 @@ def test_the_report_reads_what_has_run(best_seed, tmp_path):
     # The recorded I_1 is I_0 with new comments: it scored exactly like I_0.
     assert "| nothing | 1 | 1 |" in text and "| unparsable | 1 | 0 |" in text and "| all | 4 | 1 |" in text
     assert f"Transfer `{TRANSFER.name}`:" in text and "- I_1=I_2 − I_0, test, pooled over 4 runs: +0.000" in text
+    # What each run spent, as registered (the fixtures' journals and usage logs)
+    assert "Cost: 0 min; 12 improver runs (ok 8, syntax_error 2, crash 2); 12 LM calls, 880 completion" in text
+    assert "Cost: 0 min; 8 improver runs (ok 8); 8 LM calls, 640 completion" in text
 
 
 def test_the_seed_is_the_fallback_when_experiment_3_ended_without_a_winner(best_seed, tmp_path, monkeypatch):

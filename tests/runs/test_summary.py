@@ -48,3 +48,18 @@ def test_improvers_are_named_as_the_run_names_them(tmp_path):
         transfer.journal.record("meta_score", f"{pid}@{task}", improver=pid, val=0.5, val_std=0.0, test=0.5, runs=[])
     assert [(m["label"], m["tasks"]) for m in summarize(transfer.path).meta_scores] == [
         ("seed_improver", ["parity"]), ("keep_best", ["parity"]), ("seed_improver", ["mqap"])]
+
+
+def test_wall_time_counts_the_sittings_not_the_night_between(tmp_path):
+    # Stopped after 10 minutes, resumed 8 hours later for 5 more: 15 minutes of work in 2 sittings.
+    run = RunDir.create(tmp_path, "self-improve", {})
+    start = 1_800_000_000.0
+    times = [("improver_run_started", 0), ("improver_run", 600), ("resumed", 600 + 8 * 3600),
+             ("improver_run", 600 + 8 * 3600 + 300)]
+    with (run.path / "events.jsonl").open("a") as f:
+        for kind, at in times:
+            f.write(json.dumps({"ts": start + at, "kind": kind, "key": f"a/lpn/{at}"}) + "\n")
+    s = summarize(run.path)
+    assert s.sittings == 2 and s.wall_time_s == 900
+    one = RunDir.create(tmp_path / "one", "self-improve", {})
+    assert summarize(one.path).sittings == 1

@@ -269,7 +269,8 @@ def show(
         raise ConfigError(f"{run} is not a run directory (no config.json)", "pass a directory under runs/")
     s = summarize(run)
     overview = Table(title=f"{run.name} ({s.command})", show_header=False)
-    overview.add_row("wall time", f"{s.wall_time_s / 60:.1f} min")
+    overview.add_row("wall time", f"{s.wall_time_s / 60:.1f} min"
+                     + (f" over {s.sittings} sittings (the time between them not counted)" if s.sittings > 1 else ""))
     cached = f"; {'all' if s.cached_calls == s.lm_calls else s.cached_calls} from the cache" if s.cached_calls else ""
     overview.add_row("LM calls", f"{s.lm_calls} ({s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion "
                                  f"tokens{cached})")

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selftaught.runs.events import (
-    SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, was_blocked,
+    RESUMED, SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, was_blocked,
 )
 
 
 @dataclass(frozen=True)
 class RunSummary:
     command: str
-    wall_time_s: float  # first to last journalled event
+    wall_time_s: float  # first to last journalled event of each sitting, summed (not the time between sittings)
+    sittings: int  # 1 + the times it was resumed
     lm_calls: int
     cached_calls: int  # LM calls answered entirely from the response cache (e.g. a replayed run)
     prompt_tokens: int
@@ -36,11 +37,12 @@ def summarize(run: Path) -> RunSummary:
     runs = improver_runs(events)  # downstream runs, as the report and the progress bar count them (runs/events.py)
     sandboxed = [e for e in events if e.get("kind") in SANDBOXED_IMPROVER_RUNS]  # as the safety telemetry does
     flags = Counter(flag for e in sandboxed for flag in e.get("static_flags", []))
-    times = [e["ts"] for e in events if "ts" in e]
+    spans = sittings(events)
     labels = data.improver_labels()
     return RunSummary(
         command=data.kind,
-        wall_time_s=(max(times) - min(times)) if times else 0.0,
+        wall_time_s=sum(last - first for first, last in spans),
+        sittings=max(1, len(spans)),
         lm_calls=len(usage),
         cached_calls=sum(1 for u in usage if u.get("n_responses") and u.get("n_cached") == u["n_responses"]),
         prompt_tokens=sum(u["prompt_tokens"] for u in usage),
@@ -52,6 +54,20 @@ def summarize(run: Path) -> RunSummary:
         flags=dict(flags),
         blocked=sum(1 for e in sandboxed if was_blocked(e)),  # as the safety telemetry counts them
     )
+
+
+def sittings(events: list[dict]) -> list[tuple[float, float]]:
+    """(first, last) journalled time of each sitting. A resume journals RESUMED first, so a
+    sitting ends with the last event before it: a run stopped overnight did not work overnight."""
+    spans: list[list[float]] = []
+    for e in events:
+        ts = e.get("ts")
+        if not isinstance(ts, (int, float)):
+            continue
+        if not spans or e.get("kind") == RESUMED:
+            spans.append([ts, ts])
+        spans[-1][1] = max(spans[-1][1], ts)
+    return [(first, last) for first, last in spans]
 
 
 def _meta_score(score: MetaScore, labels: dict[str, str]) -> dict:
