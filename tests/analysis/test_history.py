@@ -23,6 +23,15 @@ def test_steps_carry_scores_with_intervals_candidates_and_usage(tmp_path):
     assert steps[2].reason == "û = 0; runs: ok x3"
 
 
+def test_a_step_s_wall_time_leaves_out_the_time_between_sittings(tmp_path):
+    # I_0 scored over two sittings, 10 s and 111 s of work, with the run stopped in between
+    runs = [improver_run(110, S0, 0, 0.5, 0.4), improver_run(5110, S0, 1, 0.6, 0.5)]
+    events = [{"ts": 100.0, "kind": "improver_run_started", "run": f"{S0}/lpn/0"}, runs[0],
+              {"ts": 5000.0, "kind": "resumed", "placement": {}}, runs[1], meta_score(5111, S0, runs)]
+    (step,) = self_improvement(load_run(make_run(tmp_path, "r", "self-improve", events)))
+    assert step.wall_time_s == 10.0 + 111.0
+
+
 def test_intervals_written_by_newer_journals_are_used(tmp_path):
     runs = [improver_run(1 + i, "i0", i, 0.5, 0.5) for i in range(2)]
     score = {**meta_score(3, "i0", runs), "val_ci": [0.25, 0.75], "test_ci": {"low": 0.2, "high": 0.8},

@@ -10,7 +10,7 @@ from typing import Iterable
 
 from selftaught.analysis.rundata import IMPROVER_RUN_KINDS, RunData, number
 from selftaught.analysis.stats import interval_from_summary, score_interval
-from selftaught.runs.events import ITERATION, ITERATION_STARTED, Iteration, MetaScore, meta_scores
+from selftaught.runs.events import ITERATION, ITERATION_STARTED, Iteration, MetaScore, event_time, meta_scores, sittings
 from selftaught.ids import program_id
 from selftaught.stats import Interval
 
@@ -85,15 +85,6 @@ class ImproveOutcome:
     val: float
     test: float
     usage: Usage
-
-
-def event_time(event: dict) -> float | None:
-    # Journals written before "ts" used "t", which iteration events reuse for the iteration number.
-    if isinstance(event.get("ts"), (int, float)):
-        return float(event["ts"])
-    if event.get("kind") not in (ITERATION, ITERATION_STARTED) and isinstance(event.get("t"), (int, float)):
-        return float(event["t"])
-    return None
 
 
 def usage_of(records: Iterable[dict]) -> Usage:
@@ -191,8 +182,8 @@ def self_improvement(run: RunData) -> list[Step]:
 
 
 def span(window: list[dict]) -> float:
-    times = [x for x in (event_time(e) for e in window) if x is not None]
-    return max(times) - min(times) if times else 0.0
+    """The time a stretch of the journal worked: its sittings, not the time between them."""
+    return sum(last - first for first, last in sittings(window))
 
 
 def seed_scores(run: RunData) -> dict[str, tuple[float | None, float | None]]:

@@ -131,7 +131,7 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
 def _with_walls(a: RunAnalysis, usage: list) -> list:
     """Wall time per task of a transfer run: the span of that task's improver runs (cells run
     in parallel, so spans overlap); older journals without run starts: one row to the next."""
-    from selftaught.analysis.history import event_time
+    from selftaught.runs.events import event_time
 
     spans: dict[str, tuple[float, float]] = {}
     for e in a.run.events:

@@ -30,6 +30,29 @@ DOWNSTREAM_RUNS = (IMPROVER_RUN, IMPROVE)
 SANDBOXED_IMPROVER_RUNS = DOWNSTREAM_RUNS + (ITERATION,)
 
 
+def event_time(event: dict) -> float | None:
+    # Journals written before "ts" used "t", which iteration events reuse for the iteration number.
+    if isinstance(event.get("ts"), (int, float)):
+        return float(event["ts"])
+    if event.get("kind") not in (ITERATION, ITERATION_STARTED) and isinstance(event.get("t"), (int, float)):
+        return float(event["t"])
+    return None
+
+
+def sittings(events: Iterable[dict]) -> list[tuple[float, float]]:
+    """(first, last) journalled time of each sitting. A resume journals RESUMED first, so a
+    sitting ends with the last event before it: a run stopped overnight did not work overnight."""
+    spans: list[list[float]] = []
+    for e in events:
+        ts = event_time(e)
+        if ts is None:
+            continue
+        if not spans or e.get("kind") == RESUMED:
+            spans.append([ts, ts])
+        spans[-1][1] = max(spans[-1][1], ts)
+    return [(first, last) for first, last in spans]
+
+
 def downstream_runs(events: Iterable[dict]) -> list[dict]:
     return [e for e in events if e.get("kind") in DOWNSTREAM_RUNS]
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selftaught.runs.events import (
-    RESUMED, SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, was_blocked,
+    SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, sittings, was_blocked,
 )
 
 
@@ -54,20 +54,6 @@ def summarize(run: Path) -> RunSummary:
         flags=dict(flags),
         blocked=sum(1 for e in sandboxed if was_blocked(e)),  # as the safety telemetry counts them
     )
-
-
-def sittings(events: list[dict]) -> list[tuple[float, float]]:
-    """(first, last) journalled time of each sitting. A resume journals RESUMED first, so a
-    sitting ends with the last event before it: a run stopped overnight did not work overnight."""
-    spans: list[list[float]] = []
-    for e in events:
-        ts = e.get("ts")
-        if not isinstance(ts, (int, float)):
-            continue
-        if not spans or e.get("kind") == RESUMED:
-            spans.append([ts, ts])
-        spans[-1][1] = max(spans[-1][1], ts)
-    return [(first, last) for first, last in spans]
 
 
 def _meta_score(score: MetaScore, labels: dict[str, str]) -> dict:
