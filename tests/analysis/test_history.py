@@ -24,12 +24,20 @@ def test_steps_carry_scores_with_intervals_candidates_and_usage(tmp_path):
 
 
 def test_a_step_s_wall_time_leaves_out_the_time_between_sittings(tmp_path):
-    # I_0 scored over two sittings, 10 s and 111 s of work, with the run stopped in between
+    # I_0 scored over two sittings, 10 s and 120 s of work, with the run stopped in between
     runs = [improver_run(110, S0, 0, 0.5, 0.4), improver_run(5110, S0, 1, 0.6, 0.5)]
     events = [{"ts": 100.0, "kind": "improver_run_started", "run": f"{S0}/lpn/0"}, runs[0],
               {"ts": 5000.0, "kind": "resumed", "placement": {}}, runs[1], meta_score(5111, S0, runs)]
-    (step,) = self_improvement(load_run(make_run(tmp_path, "r", "self-improve", events)))
-    assert step.wall_time_s == 10.0 + 111.0
+    # Step 1 resumed after its improver-of-improvers had run: the iteration journals only the
+    # replay's wall time; the step's own window (40 s, then 60 s after the resume) counts.
+    events += [{"ts": 5120.0, "kind": "iteration_started", "t": 1, "improver": S0},
+               {"ts": 5160.0, "kind": "improver_run", "key": f"{S0}/lpn/2"},
+               {"ts": 9000.0, "kind": "resumed", "placement": {}},
+               {"ts": 9000.0, "kind": "iteration_started", "t": 1, "improver": S0},
+               {"ts": 9060.0, "kind": "iteration", "key": "1", "t": 1, "accepted": False, "reason": "kept",
+                "improver": S0, "candidate": S0, "val": 0.5, "test": 0.4, "status": "ok", "wall_time_s": 0.025}]
+    steps = self_improvement(load_run(make_run(tmp_path, "r", "self-improve", events)))
+    assert [s.wall_time_s for s in steps] == [10.0 + 120.0, 40.0 + 60.0]  # step 0 runs to step 1's start
 
 
 def test_intervals_written_by_newer_journals_are_used(tmp_path):

@@ -177,8 +177,15 @@ def self_improvement(run: RunData) -> list[Step]:
         candidates = tuple(scores[c] for c in dict.fromkeys(seen) if c in scores and c != parent)
         current = it.improver or current
         steps.append(Step(t, current, parent, it.candidate, it.accepted, it.reason, scores.get(current), candidates,
-                          used, it.wall_time_s if it.wall_time_s is not None else span(window)))
+                          used, _step_wall(window if t in starts else [], it)))
     return steps
+
+
+def _step_wall(window: list[dict], it: Iteration) -> float:
+    """A step's working time: its window, from its start to its verdict, so the race is counted
+    too. The iteration's own wall_time_s is the improver-of-improvers' run only (and on a resumed
+    step, its replay), so it stands in only where an older journal has no step start."""
+    return span(window) if window else (it.wall_time_s or 0.0)
 
 
 def span(window: list[dict]) -> float:
