@@ -155,7 +155,8 @@ def report(data_dir: Path) -> str:
         lines += [f"## {sample_seed}: run `{found.name}`{'' if done else ' (unfinished)'}", ""]
         for step in steps[1:]:
             verdict = step.reason if step.accepted else f"kept I_{step.t - 1} ({step.reason})"
-            lines.append(f"- step {step.t}: {verdict}; {len(step.candidates)} candidates scored")
+            lines.append(f"- step {step.t}: {verdict}; {len(step.candidates)} candidates scored "
+                         f"({step.wall_time_s / 60:.0f} min, {step.usage.completion_tokens:,} completion tokens)")
         lines += ["", *changes_table(candidate_changes(run, steps)), "", cost(found), ""]
         transfer = find_run(runs, "transfer", "source", str(found.resolve()))
         if transfer is None:

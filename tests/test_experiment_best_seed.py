@@ -61,6 +61,7 @@ def test_the_report_reads_what_has_run(best_seed, tmp_path):
     text = best_seed.report(tmp_path)
     assert f"## exp4-a: run `{SELF_IMPROVE.name}`" in text and "## exp4-b: not started" in text
     assert "- step 1: accepted (paper rule" in text and "- step 2: kept I_1" in text
+    assert "2 candidates scored (0 min, 320 completion tokens)" in text  # each step's cost
     # The recorded I_1 is I_0 with new comments: it scored exactly like I_0.
     assert "| nothing | 1 | 1 |" in text and "| unparsable | 1 | 0 |" in text and "| all | 4 | 1 |" in text
     assert f"Transfer `{TRANSFER.name}`:" in text and "- I_1=I_2 − I_0, test, pooled over 4 runs: +0.000" in text
