@@ -1,6 +1,7 @@
 """Scoring programs on tasks through the real sandbox, and the budgeted utility."""
 
 import math
+import re
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from selftaught.runs.journal import Journal
 from selftaught.sandbox import SandboxConfig, SandboxPool
 from selftaught.tasks.loader import load_task
 from selftaught.tasks.secret import InstanceSecret, rng_seed
-from selftaught.utility import BudgetedUtility, Evaluation, ScoreMemo, evaluate, task_utility
+from selftaught.utility import BudgetedUtility, Evaluation, ScoreMemo, evaluate, failure_account, task_utility
 
 from .test_cli import GF2_SOLVER
 
@@ -208,6 +209,60 @@ def test_a_scorer_that_raises_scores_zero_instead_of_ending_the_run(pool, tmp_pa
     result = evaluate(load_task(task_dir), FAST_FIB, "val", pool)
     assert result.score == 0.0 and {i.status for i in result.instances} == {"scorer_error"}
     assert "ZeroDivisionError" in result.instances[0].diagnostics
+
+
+def fibonacci_variant(tmp_path, name: str, old: str, new: str):
+    """The built-in fibonacci task with one change to its scorer."""
+    import shutil
+
+    from selftaught.tasks.loader import builtin_dir
+
+    task_dir = tmp_path / name
+    shutil.copytree(builtin_dir() / "fibonacci", task_dir, ignore=shutil.ignore_patterns("__pycache__"))
+    scorer = task_dir / "scorer.py"
+    assert scorer.read_text().count(old) == 1, old
+    scorer.write_text(scorer.read_text().replace(old, new))
+    return load_task(task_dir)
+
+
+@pytest.mark.parametrize("returned, said", [("float('nan')", "returned nan, outside [0, 1]"),
+                                            ("5.0", "returned 5.0, outside [0, 1]"),
+                                            ("'0.9'", "returned '0.9' (str), not a number")])
+def test_a_score_that_is_not_a_score_is_the_scorers_error_not_a_coerced_number(pool, tmp_path, returned, said):
+    # Coerced, nan would be 0, 5.0 full marks and "0.9" a score nobody computed.
+    task = fibonacci_variant(tmp_path, "garbage", "def score(instance, outcome):\n",
+                             f"def score(instance, outcome):\n    return {returned}\n")
+    result = evaluate(task, FAST_FIB, "val", pool)
+    assert {i.status for i in result.instances} == {"scorer_error"} and result.score == 0.0
+    assert result.instances[0].diagnostics == f"the task's score() {said}" + \
+        (" in [0, 1]" if "not a number" in said else "")
+
+
+def test_a_failing_finalize_scores_zero_and_the_evaluation_says_why(pool, tmp_path):
+    task = fibonacci_variant(tmp_path, "badfinal", "def finalize(mean, scores, source):\n",
+                             "def finalize(mean, scores, source):\n    return None\n")
+    result = evaluate(task, FAST_FIB, "val", pool)
+    assert {i.status for i in result.instances} == {"ok"} and all(i.score > 0.5 for i in result.instances)
+    assert result.score == 0.0
+    assert result.scorer_error == "the task's finalize() returned None (NoneType), not a number in [0, 1]"
+    assert Evaluation.from_json(result.to_json()) == result  # journalled with it
+    assert "finalize failed" in failure_account(result, FAST_FIB)  # fixed words for the improver
+    raised = fibonacci_variant(tmp_path, "raisefinal", "def finalize(mean, scores, source):\n",
+                               "def finalize(mean, scores, source):\n    raise KeyError('expected 832040')\n")
+    result = evaluate(raised, FAST_FIB, "val", pool)
+    assert result.score == 0.0 and result.scorer_error.startswith("the task's finalize() raised KeyError")
+    assert "832040" not in failure_account(result, FAST_FIB)  # a host error's text stays in the host
+
+
+@pytest.mark.parametrize("function, body", [("make_instance(seed)", "raise ValueError('bad seed')"),
+                                            ("arguments(instance)", "return 5")])
+def test_an_error_in_the_task_s_own_setup_stops_with_a_message_for_its_author(pool, tmp_path, function, body):
+    # make_instance and arguments do not depend on the program: every program would score 0.
+    name = function.split("(")[0]
+    task = fibonacci_variant(tmp_path, "badsetup", f"def {name}(", f"def {name}(*a):\n    {body}\n\n\ndef _old_{name}(")
+    with pytest.raises(ConfigError, match=re.escape(f"scorer.py: {function} raised")) as caught:
+        evaluate(task, FAST_FIB, "val", pool)
+    assert f"fix {name} in the task's scorer.py" in caught.value.fix and str(task.directory) in caught.value.fix
 
 
 def test_concurrent_requests_for_one_program_evaluate_it_once(pool, tmp_path):

@@ -8,18 +8,19 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
-from selftaught.errors import BudgetExceeded, Cancelled
+from selftaught.errors import BudgetExceeded, Cancelled, ConfigError
 from selftaught.failures import instance_account
 from selftaught.ids import program_id
 from selftaught.measure import measured
 from selftaught.runs.journal import Journal
 from selftaught.sandbox.host import SandboxPool
 from selftaught.tasks.secret import InstanceSecret, rng_seed, user_secret
-from selftaught.tasks.task import Task
+from selftaught.tasks.task import ScorerError, Task
 
 
+T = TypeVar("T")
 DIAGNOSTICS_KEPT = 500  # bytes of an instance's diagnostics an evaluation journals (work.py's cap)
 
 
@@ -45,6 +46,7 @@ class Evaluation:
     score: float
     instances: tuple[InstanceResult, ...]
     unsafe: bool
+    scorer_error: str | None = None  # why the task's finalize failed, when it did (the score is then 0)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -56,7 +58,7 @@ class Evaluation:
         instances = tuple(
             InstanceResult(**{**i, "static_flags": tuple(i["static_flags"])}) for i in data["instances"]
         )
-        return cls(data["task"], data["split"], data["score"], instances, data["unsafe"])
+        return cls(data["task"], data["split"], data["score"], instances, data["unsafe"], data.get("scorer_error"))
 
 
 def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
@@ -72,12 +74,13 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
     program = program_id(source)
 
     def run_one(index: int) -> tuple[InstanceResult, bool]:
-        instance = task.make_instance(seeds[index])
+        instance = _authored(task, "make_instance(seed)", lambda: task.make_instance(seeds[index]))
+        arguments = _authored(task, "arguments(instance)", lambda: task.arguments(instance))
         rng = rng_seed(seeds[index], program)
         def call():
             if stop is not None and stop.is_set():
                 raise Cancelled("the improver run that asked for this score has ended", "nothing to do")
-            return runner.call(source, task.entry_point, task.arguments(instance),
+            return runner.call(source, task.entry_point, arguments,
                                time_limit_s=task.time_limit_s, memory_limit_mb=task.memory_limit_mb,
                                module_time_limit_s=task.module_time_limit_s, rng_seed=rng)
 
@@ -86,6 +89,8 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
         if outcome.ok:
             try:
                 score = task.score(instance, outcome)
+            except ScorerError as exc:  # it returned something that is not a score
+                status, diagnostics = "scorer_error", f"the task's {exc}"
             except Exception as exc:  # a scorer surprised by an output must not end the run
                 status, diagnostics = "scorer_error", f"the task's scorer raised {type(exc).__name__}: {exc}"
         return InstanceResult(
@@ -98,11 +103,25 @@ def evaluate(task: Task, source: str, split: str, runner: SandboxPool,
     with ThreadPoolExecutor(max_workers=runner.config.slots) as pool:
         results = list(pool.map(run_one, range(len(seeds))))
     instances = tuple(r for r, _ in results)
+    scorer_error = None
     try:
         score = task.finalize([r.score for r in instances], source)
-    except Exception:
-        score = 0.0  # same reasoning as for score(); the instances keep their own scores
-    return Evaluation(task.name, split, score, instances, any(u for _, u in results))
+    except Exception as exc:  # as for score(): the run goes on, and the evaluation says why it is 0
+        why = str(exc) if isinstance(exc, ScorerError) else f"finalize() raised {type(exc).__name__}: {exc}"
+        score, scorer_error = 0.0, f"the task's {why}"[:DIAGNOSTICS_KEPT]
+    return Evaluation(task.name, split, score, instances, any(u for _, u in results), scorer_error)
+
+
+def _authored(task: Task, call: str, make: Callable[[], T]) -> T:
+    """A step of the task's scorer that does not depend on the program (an instance, its
+    arguments): an error there is the task's, the same for every program, so it stops the run
+    with a message for the task's author instead of scoring every program 0."""
+    try:
+        return make()
+    except Exception as exc:
+        raise ConfigError(f"{task.directory / 'scorer.py'}: {call} raised {type(exc).__name__}: {exc}",
+                          f"fix {call.split('(')[0]} in the task's scorer.py; `selftaught evaluate "
+                          f"{task.directory} --program {task.directory / 'seed.py'}` reproduces it") from exc
 
 
 class BudgetedUtility:
@@ -194,6 +213,8 @@ def failure_account(evaluation: Evaluation, source: str) -> str:
     else how its answers scored; "" for a perfect score."""
     instances = evaluation.instances
     failed = [i for i in instances if i.status != "ok"]
+    if evaluation.scorer_error:  # fixed words: a host error's text may hold hidden data (failures.py)
+        return "the task's scorer could not score it as a whole (its finalize failed), so its score is 0"
     if not failed:
         if not instances or evaluation.score >= 1.0:
             return ""

@@ -14,6 +14,10 @@ scorer.py defines three functions and may define a fourth:
     score(instance, outcome) -> float in [0, 1]   # outcome: sandbox Outcome (status, value, cpu_time_s)
     finalize(mean, scores, source) -> float       # optional: program-level terms (e.g. brevity)
 
+A score outside [0, 1], or not a number, is the scorer's bug: that instance (or, from finalize,
+the evaluation) is a `scorer_error`, never a coerced score. make_instance and arguments do not
+depend on the program, so an error in them stops the run with a message naming scorer.py.
+
 Instance i of a split is make_instance(s_i), s_i = a 64-bit HMAC of (task, split, split.seed,
 i) under the host's instance secret (secret.py): reproducible given the secret, disjoint
 between splits, and impossible for a program to regenerate. time_limit_s is CPU time of the
@@ -26,6 +30,7 @@ cpu_time_s); the least of up to 3 measurements decides (measure.py states the ma
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -80,18 +85,31 @@ class Task:
         return list(self.scorer.arguments(instance))
 
     def score(self, instance: Any, outcome: Any) -> float:
-        return _clamp(self.scorer.score(instance, outcome))
+        return checked_score(self.scorer.score(instance, outcome), "score()")
 
     def finalize(self, scores: Sequence[float], source: str) -> float:
         mean = sum(scores) / len(scores) if scores else 0.0
         finalize = getattr(self.scorer, "finalize", None)
-        return _clamp(finalize(mean, list(scores), source)) if finalize else mean
+        return checked_score(finalize(mean, list(scores), source), "finalize()") if finalize else mean
 
 
-def _clamp(value: Any) -> float:
-    """Scores are floats in [0, 1]; anything else (NaN, inf, a non-number) counts as 0."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return min(max(x, 0.0), 1.0) if x == x else 0.0
+class ScorerError(Exception):
+    """The task's own scoring code returned something that is not a score."""
+
+
+ROUNDING = 1e-9  # how far outside [0, 1] float arithmetic may land a correct score
+
+
+def checked_score(value: Any, what: str) -> float:
+    """A scorer's value as a score: a real number in [0, 1]. Anything else is a bug in the task
+    that its author must see, so it raises instead of being coerced: NaN as 0, 5 as 1 or "0.9"
+    as 0.9 would report a score nobody computed, and a scorer that a program's odd output
+    pushes past 1 would hand that program full marks. Rounding just outside the range is kept."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise ScorerError(f"{what} returned {shown} ({type(value).__name__}), not a number in [0, 1]")
+    x = float(value)
+    if not -ROUNDING <= x <= 1 + ROUNDING:  # NaN fails this too
+        raise ScorerError(f"{what} returned {x!r}, outside [0, 1]")
+    return min(max(x, 0.0), 1.0)
