@@ -95,6 +95,19 @@ def test_load_layers_preset_toml_and_flags(tmp_path):
     ("[placement]\nlm_replicas = 2\n", "placement.lm_replicas = 2 is not a string", "a string (in quotes)"),
     ("[run]\nworkerz = 3\n", "unknown setting run.workerz", "did you mean placement.workers?"),
     ("[run]\nn_test = 3\n", "unknown setting run.n_test", "did you mean run.n_tests?"),
+    ("n_tests = 3\n", "n_tests is outside any table; it is a setting of the [run] table", "under the [run] header"),
+    ("max_tokens = 3\n[run]\n", "max_tokens is outside any table; it is a setting of the [lm] table", "[lm] header"),
+    ("[runs]\nn_tests = 3\n", "unknown table [runs]", "did you mean [run]?"),
+    ("[placment]\nworkers = 3\n", "unknown table [placment]", "did you mean [placement]?"),
+    ("foo = 1\n", "unknown setting foo outside any table", "[lm], [placement], [run]"),
+    ("run = 3\n", "[run] must be a table", "[run] header"),
+    ("lm = 3\n", "[lm] must be a table", "[lm] header"),
+    ("[run]\nimprover_time_limit_s = nan\n", "run.improver_time_limit_s = nan is not a finite number",
+     "give improver_time_limit_s a finite number"),
+    ("[run]\nimprover_time_limit_s = inf\n", "run.improver_time_limit_s = inf is not a finite number", "finite"),
+    ("[lm]\ntemperature = nan\n", "lm.temperature = nan is not a finite number", "give temperature a finite"),
+    ("[lm]\ntimeout_s = inf\n", "lm.timeout_s = inf is not a finite number", "give timeout_s a finite"),
+    ("[lm]\nstartup_timeout_s = -inf\n", "lm.startup_timeout_s = -inf is not a finite number", "finite"),
 ])
 def test_every_table_refuses_wrong_values_the_same_way(tmp_path, text, problem, fix):
     toml = tmp_path / "c.toml"
@@ -136,4 +149,20 @@ def test_a_run_setting_in_the_lm_table_is_named_with_its_table(tmp_path):
         load("small", toml)
     toml.write_text("[lm]\nworkers = 3\n")
     with pytest.raises(ConfigError, match=r"lm.workers is a setting of the \[placement\] table"):
+        load("small", toml)
+
+
+@pytest.mark.parametrize("flags", [{"temperature": float("nan")}, {"timeout_s": float("inf")}])
+def test_non_finite_lm_flags_are_refused(flags):
+    with pytest.raises(ConfigError, match="is not a finite number"):
+        load("small", lm_flags=flags)
+
+
+def test_an_unreadable_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load("small", tmp_path)  # a directory
+    assert f"cannot read config file {tmp_path}" in info.value.problem and "--config" in info.value.fix
+    toml = tmp_path / "c.toml"
+    toml.write_bytes("[run]\n# caf\u00e9\nn_tests = 3\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=f"config file {toml} is not UTF-8 text"):
         load("small", toml)

@@ -41,6 +41,10 @@ def test_flags_override_toml_which_overrides_the_preset(tmp_path):
     ({"iterations": -1}, "iterations = -1 is negative"),
     ({"accept": "best"}, "accept = 'best' is not one of 'paper', 'incumbent', 'paired'"),
     ({"race_first_runs": 9}, "race_first_runs = 9 must lie between 1 and race_max_runs = 6"),
+    ({"improver_time_limit_s": float("nan")}, "improver_time_limit_s = nan is not a finite number"),
+    ({"improver_time_limit_s": float("inf")}, "improver_time_limit_s = inf is not a finite number"),
+    ({"improver_time_limit_s": 1e12}, "improver_time_limit_s = 1000000000000.0 must be positive and at most 86400"),
+    ({"improver_time_limit_s": 0}, "improver_time_limit_s = 0.0 must be positive"),
 ])
 def test_bad_budgets_are_named(overrides, problem):
     with pytest.raises(ConfigError, match=problem.replace("(", r"\(")):
@@ -87,3 +91,21 @@ def test_toml_values_are_type_checked(tmp_path):
         resolve("small", toml)
     toml.write_text('[run]\nimprover_time_limit_s = 60\n')
     assert resolve("small", toml).improver_time_limit_s == 60
+
+
+def test_the_improver_time_limit_is_checked_however_the_settings_are_made():
+    import dataclasses
+
+    with pytest.raises(ConfigError, match="improver_time_limit_s = nan must be positive"):
+        dataclasses.replace(PRESETS["small"], improver_time_limit_s=float("nan"))
+
+
+def test_a_setting_outside_the_run_table_is_refused(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text("n_tests = 3\n")
+    with pytest.raises(ConfigError, match=r"n_tests is outside any table; it is a setting of the \[run\] table"):
+        resolve("small", toml)
+    toml.write_text("[runs]\nn_tests = 3\n")
+    with pytest.raises(ConfigError, match=r"unknown table \[runs\]") as info:
+        resolve("small", toml)
+    assert "did you mean [run]?" in info.value.fix

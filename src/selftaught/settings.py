@@ -26,6 +26,9 @@ RULES: tuple[str, ...] = get_args(Rule)
 EXECUTORS: tuple[str, ...] = get_args(Executor)
 TRANSFER_TASKS = ("parity", "three_sat", "max_cut", "string_grid_distance", "mqap")  # the held-out five
 PAPER_IMPROVER_TIME_LIMIT_S = 3600.0
+# The sandbox turns the limit into socket timeouts, which overflow near 1e10 s, and a meta run's
+# limit is this times its û calls: one day, 24 times the paper's, keeps both far from that.
+MAX_IMPROVER_TIME_LIMIT_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ class RunSettings:
             raise ConfigError("meta_responses and final_runs must not be negative", "use 0 or more")
         if self.iterations < 0:
             raise ConfigError(f"iterations = {self.iterations} is negative", "set --iterations to 0 or more")
-        if self.improver_time_limit_s <= 0:
-            raise ConfigError("improver_time_limit_s must be positive", "set --improver-time-limit in seconds")
+        if not 0 < self.improver_time_limit_s <= MAX_IMPROVER_TIME_LIMIT_S:  # false for nan too
+            raise ConfigError(f"improver_time_limit_s = {self.improver_time_limit_s} must be positive and at most "
+                              f"{MAX_IMPROVER_TIME_LIMIT_S:g} (one day)", "set --improver-time-limit in seconds")
 
     @property
     def lm_budget(self) -> Budget:
@@ -194,7 +198,7 @@ def _layered(presets: dict[str, Any], preset: str, table_name: str, toml_path: P
     base = presets[preset]
     fields = {f.name for f in dataclasses.fields(base)}
     elsewhere = {k: v for k, v in TABLES.items() if k not in fields}
-    layers = [(str(toml_path), read_table(toml_path, table_name))] if toml_path is not None else []
+    layers = [(str(toml_path), read_table(toml_path, table_name, TABLES))] if toml_path is not None else []
     layers.append(("the given settings", {k: v for k, v in overrides.items() if v is not None}))
     values: dict[str, Any] = {}
     for source, layer in layers:

@@ -15,6 +15,7 @@ import dataclasses
 import difflib
 import enum
 import functools
+import math
 import tomllib
 import types
 import typing
@@ -26,18 +27,47 @@ from pydantic import TypeAdapter, ValidationError
 from selftaught.errors import ConfigError
 
 
-def read_table(path: Path, table_name: str) -> dict[str, Any]:
-    """One table of a TOML config file (missing table: empty), with errors naming the file."""
+def read_table(path: Path, table_name: str, tables: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One table of a TOML config file (missing table: empty), with errors naming the file.
+    Given `tables` (setting -> table), the whole file's top level is checked too: a key outside
+    those tables would otherwise be ignored without a word."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist", "check the --config path") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text", "save it as UTF-8") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}",
+                          "pass the path of a TOML file to --config") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}", "fix the syntax at that line") from None
+    if tables is not None:
+        _check_top_level(path, data, tables)
     table = data.get(table_name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{table_name}] must be a table", f"write the settings under a [{table_name}] header")
     return table
+
+
+def _check_top_level(path: Path, data: Mapping[str, Any], tables: Mapping[str, str]) -> None:
+    """Every top-level key of a config file is one of the tables of `tables` (setting -> table)."""
+    names = sorted(set(tables.values()))
+    headers = ", ".join(f"[{name}]" for name in names)
+    for key, value in data.items():
+        if key in names and isinstance(value, dict):
+            continue
+        if key in names:
+            raise ConfigError(f"{path}: [{key}] must be a table", f"write the settings under a [{key}] header")
+        if key in tables:  # a setting above the first header belongs to no table
+            raise ConfigError(f"{path}: {key} is outside any table; it is a setting of the [{tables[key]}] table",
+                              f"move it under the [{tables[key]}] header")
+        if isinstance(value, dict):
+            near = difflib.get_close_matches(key, names, n=1)
+            hint = f"did you mean [{near[0]}]? " if near else ""
+            raise ConfigError(f"{path}: unknown table [{key}]", f"{hint}the tables are {headers}")
+        raise ConfigError(f"{path}: unknown setting {key} outside any table",
+                          f"write settings under one of the headers {headers}")
 
 
 def validated(cls: type, table_name: str, source: str, values: Mapping[str, Any],
@@ -64,6 +94,10 @@ def validated(cls: type, table_name: str, source: str, values: Mapping[str, Any]
                 " (in quotes)" if not isinstance(value, str) and (expected == "a string" or expected.startswith("one of")) else ""
             raise ConfigError(f"{source}: {table_name}.{key} = {value!r} is not {expected}",
                               f"give {key} {expected}{hint}")
+        # TOML and the flags take nan and inf for a float; no time, limit or temperature is either
+        if isinstance(checked[key], float) and not math.isfinite(checked[key]):
+            raise ConfigError(f"{source}: {table_name}.{key} = {value!r} is not a finite number",
+                              f"give {key} a finite number")
     return checked
 
 

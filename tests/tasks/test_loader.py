@@ -37,7 +37,25 @@ def _edit(path, old, new):
         (("task.toml", 'entry_point = "fib"\n', ""), "missing field `entry_point`"),
         (("task.toml", "seed = 200", "seed = 102"), "val and test splits share seeds (e.g. 102)"),
         (("task.toml", "instances = 10", "instances = 0"), "[splits.test] needs an integer"),
-        (("task.toml", "[splits.val]", "[split.val]"), "must define [splits.val] and [splits.test]"),
+        (("task.toml", "[splits.val]", "[splits.vals]"), "must define [splits.val] and [splits.test]"),
+        (("task.toml", "[splits.val]", "[split.val]"), "unknown field `split`"),
+        (("task.toml", "speed_scored = true", "speed_score = true"), "unknown field `speed_score`"),
+        (("task.toml", "seed = 100\n", "seed = 100\ninstance = 5\n"), "unknown field `instance` in [splits.val]"),
+        (("task.toml", "time_limit_s = 2.0", "time_limit_s = 1e12"), "field `time_limit_s` = 1000000000000.0"),
+        (("task.toml", "time_limit_s = 2.0", "time_limit_s = inf"), "field `time_limit_s` = inf is invalid"),
+        (("task.toml", "time_limit_s = 2.0", "time_limit_s = nan"), "field `time_limit_s` = nan is invalid"),
+        (("task.toml", "memory_limit_mb = 256", "memory_limit_mb = 256\nmodule_time_limit_s = inf"),
+         "field `module_time_limit_s` = inf is invalid"),
+        (("task.toml", "memory_limit_mb = 256", "memory_limit_mb = 9223372036854775807"),
+         "field `memory_limit_mb` = 9223372036854775807 is invalid"),
+        (("task.toml", "instances = 10", "instances = 100001"), "[splits.test] needs an integer"),
+        (("task.toml", "seed = 200", "seed = true"), "[splits.test] needs an integer"),
+        (("task.toml", "seed = 200", "seed = 104"), "val and test splits share seeds (e.g. 104)"),
+        (("task.toml", "seed = 200", "seed = 96"), "val and test splits share seeds (e.g. 100)"),
+        (("seed.py", "def fib(n):", "def fibo(n):"), "seed.py: the seed program does not define the entry point `fib`"),
+        (("seed.py", "def fib(n):", "async def fib(n):"), "seed.py: the entry point `fib` is an async def"),
+        (("scorer.py", "def finalize(mean, scores, source):", "finalize = 3\n\n\ndef unused(mean, scores, source):"),
+         "scorer.py: `finalize` = 3 is not a function"),
         (("seed.py", "return n", "return n +"), "seed.py:3: the seed program does not parse"),
         (("scorer.py", "def arguments(instance):", "def args(instance):"), "missing function(s) arguments"),
         (("scorer.py", "import math", "import not_a_module_xyz"), "scorer.py failed to import: ModuleNotFoundError"),
@@ -77,6 +95,65 @@ def test_bad_toml_and_non_utf8(task_dir):
         load_task(task_dir)
     (task_dir / "task.toml").write_text("name = ")
     with pytest.raises(ConfigError, match="task.toml is not valid TOML"):
+        load_task(task_dir)
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_builtin_task_loads(name):
+    assert load_task(name).name == name
+
+
+def test_an_unknown_field_names_the_nearest(task_dir):
+    _edit(task_dir / "task.toml", "speed_scored = true", "speed_score = true")
+    with pytest.raises(ConfigError, match="did you mean `speed_scored`"):
+        load_task(task_dir)
+
+
+def test_splits_that_only_touch_do_not_overlap(task_dir):
+    _edit(task_dir / "task.toml", "seed = 200", "seed = 105")  # val is 100..104
+    assert load_task(task_dir).splits["test"].seed == 105
+
+
+@pytest.mark.parametrize("seed", [
+    "from math import fib\n",
+    "import fib\n",
+    "fib = lambda n: n\n",
+    "fib: object = len\n",
+    "a, (fib, b) = 1, (len, 2)\n",
+    "class fib:\n    pass\n",
+    "try:\n    from fast import fib\nexcept ImportError:\n    def fib(n):\n        return n\n",
+    "from helpers import *\n",  # may bind it: not checkable, so not refused
+    "async def fib(n):\n    return n\nfib = sync(fib)\n",  # the later binding counts
+])
+def test_the_entry_point_may_be_bound_any_way(task_dir, seed):
+    (task_dir / "seed.py").write_text(seed)
+    assert load_task(task_dir).entry_point == "fib"
+
+
+@pytest.mark.parametrize("seed", ["def outer():\n    def fib(n):\n        return n\n", "x.fib = len\n"])
+def test_an_entry_point_bound_only_inside_something_else_is_refused(task_dir, seed):
+    (task_dir / "seed.py").write_text(seed)
+    with pytest.raises(ConfigError, match="does not define the entry point `fib`"):
+        load_task(task_dir)
+
+
+def test_finalize_none_counts_as_absent(task_dir):
+    (task_dir / "scorer.py").write_text((task_dir / "scorer.py").read_text() + "\nfinalize = None\n")
+    assert load_task(task_dir).scorer.finalize is None
+
+
+@pytest.mark.parametrize("file", ["task.toml", "seed.py", "utility.txt", "scorer.py"])
+def test_a_directory_in_place_of_a_file_is_named(task_dir, file):
+    (task_dir / file).unlink()
+    (task_dir / file).mkdir()
+    with pytest.raises(ConfigError) as info:
+        load_task(task_dir)
+    assert f"cannot read {task_dir / file}" in info.value.problem and file in info.value.fix
+
+
+def test_a_task_toml_that_is_not_utf8_is_named(task_dir):
+    (task_dir / "task.toml").write_bytes((task_dir / "task.toml").read_bytes().replace(b"Fibonacci", b"Fibon\xe4cci"))
+    with pytest.raises(ConfigError, match="task.toml is not UTF-8 text"):
         load_task(task_dir)
 
 
