@@ -99,14 +99,73 @@ def test_keyword_settings_are_checked_like_a_config_file():
         configure(n_test=3)
 
 
-def test_improve_without_an_improver_records_the_default(tmp_path):
+def test_improve_without_an_improver_records_the_default(tmp_path, monkeypatch):
     """`improve(task)` uses improvers.DEFAULT_IMPROVER (experiment 3's decision may change it);
-    the run records it before the model is needed, so a missing cache fails after that."""
-    from selftaught import improve
+    the run records it before the model is needed (here the session never opens)."""
+    from selftaught import api, improve
     from selftaught.ids import program_id
     from selftaught.improvers import DEFAULT_IMPROVER, library_improver
 
-    with pytest.raises(ConfigError, match="does not exist"):
-        improve("fibonacci", runs_dir=tmp_path, backend="replay", cache_path=tmp_path / "absent.sqlite")
-    (config,) = tmp_path.glob("*-improve/config.json")
+    def no_session(*args, **kwargs):
+        raise ConfigError("stopped before the model")
+
+    monkeypatch.setattr(api, "open_session", no_session)
+    recorded = tmp_path / "recorded.sqlite"  # a replay cache must exist; this one is never opened
+    recorded.touch()
+    with pytest.raises(ConfigError, match="stopped before the model"):
+        improve("fibonacci", runs_dir=tmp_path / "runs", backend="replay", cache_path=recorded)
+    (config,) = (tmp_path / "runs").glob("*-improve/config.json")
     assert json.loads(config.read_text())["settings"]["improver"] == program_id(library_improver(DEFAULT_IMPROVER))
+
+
+def test_a_missing_replay_cache_fails_before_a_run_directory_with_a_fix_that_works(tmp_path):
+    """The replay backend always replays, so `--cache readwrite` is no fix for it."""
+    from selftaught import improve
+
+    with pytest.raises(ConfigError, match="replay cache .*absent.sqlite does not exist") as error:
+        improve("fibonacci", runs_dir=tmp_path / "runs", backend="replay", cache="readwrite",
+                cache_path=tmp_path / "absent.sqlite")
+    assert "with a model backend (--backend local or openai) and --cache readwrite" in error.value.fix
+    assert "--cache-path" in error.value.fix
+    assert not (tmp_path / "runs").exists()
+
+
+def _task_dir(path: Path, name: str) -> str:
+    from selftaught.tasks.loader import builtin_dir
+
+    shutil.copytree(builtin_dir() / "fibonacci", path, ignore=shutil.ignore_patterns("__pycache__"))
+    meta = path / "task.toml"
+    meta.write_text(meta.read_text().replace('name = "fibonacci"', f'name = "{name}"'))
+    return str(path)
+
+
+def test_tasks_of_one_name_are_refused_before_a_run_directory(tmp_path):
+    """Scores are memoized by task name: two tasks named alike would share them."""
+    from selftaught import self_improve, transfer
+
+    base, dup = _task_dir(tmp_path / "base", "base"), _task_dir(tmp_path / "dup", "base")
+    copy = _task_dir(tmp_path / "copy", "fibonacci")
+    settings = dict(runs_dir=tmp_path / "runs", backend="replay", cache_path=tmp_path / "absent.sqlite")
+    with pytest.raises(ConfigError, match=f"tasks {base} and {dup} are both named 'base'") as error:
+        self_improve([base, dup], **settings)
+    assert error.value.fix == f"rename one: change `name` in {dup}/task.toml"
+    with pytest.raises(ConfigError, match="both named 'base'"):
+        transfer(["paper"], tasks=[base, dup], **settings)
+    with pytest.raises(ConfigError, match="both named 'fibonacci'") as error:  # a built-in's name
+        transfer(["paper"], tasks=[copy, "fibonacci"], **settings)
+    assert error.value.fix == f"rename one: change `name` in {copy}/task.toml"  # not the built-in's
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("twice", [["fibonacci", "fibonacci"], ["{base}", "{base}/."]])
+def test_a_task_given_twice_is_refused_before_a_run_directory(tmp_path, twice):
+    from selftaught import self_improve, transfer
+
+    base = _task_dir(tmp_path / "base", "base")
+    tasks = [t.format(base=base) for t in twice]
+    settings = dict(runs_dir=tmp_path / "runs", backend="replay", cache_path=tmp_path / "absent.sqlite")
+    for verb in (lambda: self_improve(tasks, **settings), lambda: transfer(["paper"], tasks=tasks, **settings)):
+        with pytest.raises(ConfigError, match="is given twice") as error:
+            verb()
+        assert error.value.fix == "give each task once"
+    assert not (tmp_path / "runs").exists()

@@ -254,10 +254,53 @@ def test_the_improver_library_is_listed_and_taken_by_name(tmp_path):
 
 @pytest.mark.parametrize("flags, problem, fix", [
     (["--program-slots", "0"], "program_slots = 0 must be at least 1", "--program-slots"),
-    (["--improver-time-limit", "-1"], "improver_time_limit_s must be positive", "--improver-time-limit"),
+    (["--improver-time-limit", "-1"], "improver_time_limit_s = -1.0 must be positive", "--improver-time-limit"),
 ])
 def test_a_fix_names_a_flag_the_command_has(tmp_path, flags, problem, fix):
     """The flags are generated from the settings' fields, so the flag a fix names exists."""
     proc = selftaught("improve", "fibonacci", *flags, "--runs-dir", str(tmp_path))
     assert_clear_error(proc, problem, fix)
     assert fix in selftaught("improve", "--help").stdout
+
+
+def test_new_task_names_a_dir_that_is_a_file(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert_clear_error(selftaught("new-task", "sorting", "--dir", str(afile)),
+                       f"--dir {afile} is not a directory", "pass a directory")
+    assert_clear_error(selftaught("new-task", "sorting", "--dir", str(afile / "sub")),
+                       f"cannot create {afile / 'sub' / 'sorting'}: Not a directory", "--dir a directory")
+
+
+def test_evaluate_json_keeps_a_chatty_scorers_prints_off_stdout(tmp_path):
+    """Whoever pipes --json reads one JSON object; the scorer's prints go to stderr."""
+    import json
+
+    assert selftaught("new-task", "chatty", "--dir", str(tmp_path)).returncode == 0
+    task = tmp_path / "chatty"
+    with (task / "scorer.py").open("a") as scorer:
+        scorer.write("\nprint('scorer imported')\n_make = make_instance\n\n\n"
+                     "def make_instance(seed):\n    print('making', seed)\n    return _make(seed)\n")
+    proc = selftaught("evaluate", str(task), "--program", str(task / "seed.py"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["task"] == "chatty"
+    assert "scorer imported" in proc.stderr and "making" in proc.stderr
+
+
+def test_evaluate_says_why_a_task_s_finalize_made_the_score_0(tmp_path):
+    assert selftaught("new-task", "brittle", "--dir", str(tmp_path)).returncode == 0
+    task = tmp_path / "brittle"
+    with (task / "scorer.py").open("a") as scorer:
+        scorer.write("\n\ndef finalize(mean, scores, source):\n    return float('nan')\n")
+    proc = selftaught("evaluate", str(task), "--program", str(task / "seed.py"))
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stdout.split())
+    assert "score 0.000" in said and "score 0: the task's finalize() returned nan, outside [0, 1]" in said
+
+
+def test_a_missing_cache_for_the_replay_backend_says_how_to_record_one(tmp_path):
+    """--backend replay always replays: `--cache readwrite` is what the user passed, not the fix."""
+    proc = selftaught("improve", "fibonacci", "--backend", "replay", "--cache", "readwrite",
+                      "--cache-path", str(tmp_path / "absent.sqlite"), "--runs-dir", str(tmp_path / "runs"))
+    assert_clear_error(proc, "absent.sqlite does not exist", "with a model backend")
+    assert not (tmp_path / "runs").exists()

@@ -25,6 +25,7 @@ from selftaught.errors import ConfigError
 from selftaught.ids import program_id
 from selftaught.improvers import DEFAULT_IMPROVER
 from selftaught.improvers import seed_improver as paper_seed_improver
+from selftaught.lm.cache import CacheMode, require_recorded
 from selftaught.lm.config import LMConfig
 from selftaught.lm.local.embedded import Progress
 from selftaught.loop import SelfImprovement
@@ -34,8 +35,9 @@ from selftaught.session import open_session
 from selftaught.settings import PLACEMENT_FIELDS, RUN_FIELDS, TRANSFER_TASKS
 from selftaught.stop import (ImproveReport, improve_task, labelled_improvers, labelled_sources, load_improver,
                              seed_program_scores, self_improvement, transfer_improvers)
-from selftaught.tasks.loader import load_task
+from selftaught.tasks.loader import builtin_dir, load_task
 from selftaught.tasks.secret import read_secret
+from selftaught.tasks.task import Task
 from selftaught.transfer_table import TransferReport
 
 __all__ = ["Display", "configure", "improve", "open_run", "self_improve", "transfer"]
@@ -73,12 +75,38 @@ def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume
     `config` was given a placement setting (Config.resumed_by)."""
     secret = read_secret(Path(instance_secret)) if instance_secret is not None else None
     if resume is None:
+        _check_replay_cache(config.lm)
         return RunDir.create(Path(runs_dir), command, config.record(**record), secret, store_instance_key), config
     run = RunDir.resume(Path(resume), command, secret)
     run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
     resumed = Config.from_record(run.settings).resumed_by(config)
+    _check_replay_cache(resumed.lm)
     run.journal.record(events.RESUMED, placement=dataclasses.asdict(resumed.placement))  # where it runs from here on
     return run, resumed
+
+
+def _check_replay_cache(lm: LMConfig) -> None:
+    """A replay cache that is not there fails here, before a run directory records anything.
+    The replay backend replays whatever --cache says (lm.open_language_model)."""
+    if lm.backend == "replay" or lm.cache is CacheMode.REPLAY:
+        require_recorded(lm.resolved_cache_path)
+
+
+def _load_tasks(tasks: Sequence[str | Path]) -> list[Task]:
+    """The tasks of one run. Scores are memoized by task name, so two tasks of one name would
+    share scores: refuse them, and a task given twice (its runs would be recorded as one)."""
+    loaded: dict[str, Task] = {}
+    for ref in tasks:
+        task = load_task(ref)
+        other = loaded.get(task.name)
+        if other is not None and other.directory == task.directory:
+            raise ConfigError(f"task {task.name!r} ({task.directory}) is given twice", "give each task once")
+        if other is not None:
+            editable = other if task.directory.parent == builtin_dir().resolve() else task
+            raise ConfigError(f"tasks {other.directory} and {task.directory} are both named {task.name!r}",
+                              f"rename one: change `name` in {editable.directory / 'task.toml'}")
+        loaded[task.name] = task
+    return list(loaded.values())
 
 
 def task_ref(task: str) -> str:
@@ -134,8 +162,7 @@ def self_improve(tasks: Sequence[str] = ("lpn",), seed_improver: str | Path | No
         config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
     first = _improver_source(seed_improver)
     if resume is None:
-        for name in tasks:
-            load_task(name)  # fail on a bad task before creating a run directory
+        _load_tasks(tasks)  # fail on a bad task, or two of one name, before creating a run directory
     run, config = open_run("self-improve", config, runs_dir, resume, instance_secret, store_instance_key,
                            tasks=[task_ref(str(name)) for name in tasks], seed_improver=program_id(first))
     if resume is None:
@@ -147,7 +174,7 @@ def self_improve(tasks: Sequence[str] = ("lpn",), seed_improver: str | Path | No
         first = run.load_program(run.settings["seed_improver"])
         if iterations is not None:
             config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
-    loaded = [load_task(name) for name in run.settings["tasks"]]
+    loaded = _load_tasks(run.settings["tasks"])
     total = config.run.improver_runs_estimate(len(loaded))
     with (display or _quiet)(run, "improver runs", total) as progress, open_session(run, config, progress) as session:
         return dataclasses.replace(self_improvement(session, loaded, first), run_dir=run.path, settings=config.run,
@@ -169,8 +196,7 @@ def transfer(improvers: Sequence[str | Path] = (), tasks: Sequence[str] = TRANSF
             raise ConfigError("no improvers given", "pass a self-improve run directory, improver .py files, or "
                                                     "library improver names (`selftaught improvers`)")
         labelled = labelled_sources(sources)  # fail before creating a run directory
-        for name in tasks:
-            load_task(name)
+        _load_tasks(tasks)  # and on bad or clashing tasks
     directories = [path.resolve() for path in sources if path.is_dir()]
     run, config = open_run("transfer", config, runs_dir, resume, instance_secret, store_instance_key,
                            source=str(directories[0]) if len(directories) == 1 else None,
@@ -183,7 +209,7 @@ def transfer(improvers: Sequence[str | Path] = (), tasks: Sequence[str] = TRANSF
         labelled = [(label, _saved_improver(run, label, pid)) for label, pid in run.settings["improvers"]]
     else:
         labelled = labelled_improvers(Path(run.settings["source"]))
-    loaded = [load_task(name) for name in run.settings["tasks"]]
+    loaded = _load_tasks(run.settings["tasks"])
     total = len(loaded) * len({text for _, text in labelled}) * config.run.n_tests
     with (display or _quiet)(run, "improver runs", total) as progress, open_session(run, config, progress) as session:
         return dataclasses.replace(transfer_improvers(session, labelled, loaded), run_dir=run.path)

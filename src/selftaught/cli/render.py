@@ -122,4 +122,6 @@ def evaluation_table(result: "Evaluation") -> Table:
         table.add_row(str(i.index), terminal(i.status, single_line=True), f"{i.score:.3f}",
                       f"{i.cpu_time_s * 1000:.1f} ms", f"{i.wall_time_s * 1000:.1f} ms",
                       terminal(problem, single_line=True))
+    if result.scorer_error:  # the task's finalize failed: why the score is 0 with instances that scored
+        table.caption = terminal(f"score 0: {result.scorer_error}", single_line=True)
     return neutralised(table)

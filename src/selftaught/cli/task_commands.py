@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Annotated
 
@@ -77,10 +79,16 @@ def new_task(
 
     if not name.isidentifier():
         raise ConfigError(f"task name {name!r} is not an identifier", "use letters, digits and underscores")
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"--dir {directory} is not a directory", "pass a directory (it is created if missing)")
     target = directory / name
     if target.exists():
         raise ConfigError(f"{target} already exists", "choose another name or --dir")
-    shutil.copytree(builtin_dir() / "fibonacci", target, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        shutil.copytree(builtin_dir() / "fibonacci", target, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as exc:  # e.g. a file where a parent directory should be, or no permission
+        raise ConfigError(f"cannot create {target}: {exc.strerror or exc}",
+                          "pass --dir a directory you can write to") from None
     meta = target / "task.toml"
     meta.write_text(meta.read_text().replace('name = "fibonacci"', f'name = "{name}"'))
     console.print(f"created {target}: edit seed.py, scorer.py and utility.txt, then run\n"
@@ -116,11 +124,14 @@ def evaluate(
         source = program.read_bytes().decode("utf-8", "surrogateescape")
     except OSError as exc:
         raise ConfigError(f"cannot read --program {program}: {exc.strerror}", "pass the path of a Python file") from None
-    loaded = load_task(task)
-    loaded.split(split)
-    with console.status(f"evaluating {program} on {loaded.name} ({split})"), \
-            SandboxPool(SandboxConfig(slots=slots, unsafe=unsafe)) as pool:
-        result = evaluate_program(loaded, source, split, pool, secret=_secret(instance_secret))
+    # The scorer is trusted code running here (on import and per instance): what it prints goes
+    # to stderr, so stdout holds only the result (--json is read by programs).
+    with redirect_stdout(sys.stderr):
+        loaded = load_task(task)
+        loaded.split(split)
+        with console.status(f"evaluating {program} on {loaded.name} ({split})"), \
+                SandboxPool(SandboxConfig(slots=slots, unsafe=unsafe)) as pool:
+            result = evaluate_program(loaded, source, split, pool, secret=_secret(instance_secret))
     if json_output:
         typer.echo(json.dumps(result.to_json()))
         return

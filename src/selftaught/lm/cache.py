@@ -51,6 +51,17 @@ def request_key(model: str, messages: Sequence[Message], sampling: Sampling, str
     return hashlib.sha256(blob).hexdigest()
 
 
+def require_recorded(path: Path) -> None:
+    """Replay reads a recorded cache and never writes one. The fix does not say --cache readwrite
+    alone: with the replay backend (which always replays) that changes nothing."""
+    if not path.exists():
+        raise ConfigError(
+            f"replay cache {path} does not exist",
+            "replay only reads a recorded cache: record one first with a model backend (--backend local or "
+            "openai) and --cache readwrite, or point --cache-path at a recorded cache",
+        )
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (key TEXT PRIMARY KEY, request TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS samples (
@@ -75,11 +86,8 @@ class ResponseCache:
         if mode is not CacheMode.OFF:
             if path is None:
                 raise ConfigError("a response cache needs a file", "pass --cache-path or use --cache off")
-            if mode is CacheMode.REPLAY and not path.exists():
-                raise ConfigError(
-                    f"replay cache {path} does not exist",
-                    "record first with --cache readwrite, or point --cache-path at a recorded cache",
-                )
+            if mode is CacheMode.REPLAY:
+                require_recorded(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
