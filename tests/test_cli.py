@@ -304,3 +304,25 @@ def test_a_missing_cache_for_the_replay_backend_says_how_to_record_one(tmp_path)
                       "--cache-path", str(tmp_path / "absent.sqlite"), "--runs-dir", str(tmp_path / "runs"))
     assert_clear_error(proc, "absent.sqlite does not exist", "with a model backend")
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_interrupted_command_that_keeps_no_run_does_not_offer_resume(tmp_path):
+    """`evaluate` journals nothing: Ctrl-C must not point at a --resume it does not have."""
+    import signal
+    import time
+
+    assert selftaught("new-task", "slow", "--dir", str(tmp_path)).returncode == 0
+    task = tmp_path / "slow"
+    with (task / "scorer.py").open("a") as scorer:  # the task's own code, in the host: it hangs
+        scorer.write(f"\n\ndef make_instance(seed):\n    open({str(tmp_path / 'started')!r}, 'w').close()\n"
+                     "    import time\n    time.sleep(300)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "selftaught", "evaluate", str(task), "--program", str(task / "seed.py")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and not (tmp_path / "started").exists():
+        time.sleep(0.05)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "interrupted" in stderr and "nothing was saved" in stderr
+    assert "--resume" not in stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 from typing import Annotated
@@ -54,9 +55,13 @@ def _register() -> None:
         for command in module.COMMANDS:
             # --debug is read from argv by main(); declaring it lets it follow any command.
             with_debug = _inject([DEBUG], lambda group: {})(command)
-            app.command(name=command.__name__.replace("_", "-"))(with_debug)
+            name = command.__name__.replace("_", "-")
+            app.command(name=name)(with_debug)
+            if "resume" in inspect.signature(command).parameters:
+                RESUMABLE.add(name)
 
 
+RESUMABLE: set[str] = set()  # the commands that journal a run, so an interrupted one can go on (--resume)
 _register()
 
 
@@ -70,8 +75,9 @@ def _on_interrupt(signum: int, frame: object) -> None:
     import os
     import threading
 
-    console.print("\ninterrupted: stopping (Ctrl-C again to quit at once); finished work is kept, "
-                  "continue with --resume", style="yellow")
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "")
+    kept = "finished work is kept, continue with --resume" if command in RESUMABLE else "nothing was saved"
+    console.print(f"\ninterrupted: stopping (Ctrl-C again to quit at once); {kept}", style="yellow")
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     watchdog = threading.Timer(INTERRUPT_GRACE_S, os._exit, args=(130,))
     watchdog.daemon = True  # a quick unwind exits without waiting for it
