@@ -326,3 +326,25 @@ def test_an_interrupted_command_that_keeps_no_run_does_not_offer_resume(tmp_path
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "interrupted" in stderr and "nothing was saved" in stderr
     assert "--resume" not in stderr
+
+
+def test_improve_warns_when_the_task_s_seed_program_fails_everywhere(tmp_path):
+    """A seed that cannot run (here it exits at import) is most likely the task's mistake."""
+    import shutil
+    from pathlib import Path
+
+    assert selftaught("new-task", "exits", "--dir", str(tmp_path)).returncode == 0
+    seed = tmp_path / "exits" / "seed.py"
+    seed.write_text("raise SystemExit(3)\n" + seed.read_text())
+    keep = tmp_path / "keep.py"  # asks the model nothing
+    keep.write_text("def improve_algorithm(initial_solution, utility, language_model):\n    return initial_solution\n")
+    cache = tmp_path / "cache.sqlite"
+    shutil.copy(Path(__file__).parent / "cassettes" / "stop.sqlite", cache)
+    proc = selftaught("improve", str(tmp_path / "exits"), "--improver", str(keep), "--backend", "replay",
+                      "--cache-path", str(cache), "--runs-dir", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    said = " ".join((proc.stdout + proc.stderr).split())  # notices go to stderr
+    assert "warning: the task's seed program failed on every val instance (crash on 5 of 5)" in said, said[-1500:]
+    fine = selftaught("improve", "fibonacci", "--improver", str(keep), "--backend", "replay",
+                      "--cache-path", str(cache), "--runs-dir", str(tmp_path / "runs"))
+    assert fine.returncode == 0 and "warning" not in fine.stdout + fine.stderr

@@ -9,6 +9,7 @@ returns a report object (the CLI only displays it).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +24,7 @@ from selftaught.meta import MetaUtility
 from selftaught.session import Session, open_session
 from selftaught.tasks.task import Task
 from selftaught.transfer_table import TransferReport, transfer
+from selftaught.utility import Evaluation
 
 __all__ = ["Session", "open_session", "improve_task", "self_improvement", "transfer_improvers",
            "Config", "ImproveReport"]
@@ -40,6 +42,7 @@ class ImproveReport:
     diagnostics: str
     wall_time_s: float
     run_dir: Path | None = None  # where the run keeps improved_program.py and its journal
+    seed_failed: str = ""  # e.g. "crash on 10 of 10": the seed program failed on every val instance
 
     def __str__(self) -> str:
         return f"{self.task}: {self.verdict} (test: seed {self.seed_test:.3f}, output {self.output_test:.3f})"
@@ -70,17 +73,28 @@ def improve_task(session: Session, task: Task, improver: str) -> ImproveReport:
     improved_program.py, the better of the seed program and that output on val: a user is
     never handed a program worse than the one they started from."""
     memo, programs = session.memo, session.pools.programs
-    seed_val = memo.evaluation(task, task.seed_program, "val", programs).score
+    seed = memo.evaluation(task, task.seed_program, "val", programs)
     seed_test = memo.evaluation(task, task.seed_program, "test", programs).score
     spec = RunSpec("improve", f"{program_id(improver)}/{task.name}", improver, task_ref(task), f"improve/{task.name}")
     (recorded,) = session.executor.perform(session, [spec], {spec.task: task})  # on a cluster, too
-    report = ImproveReport(task.name, seed_val, seed_test, recorded["status"], recorded["solution_source"],
-                           recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"])
+    report = ImproveReport(task.name, seed.score, seed_test, recorded["status"], recorded["solution_source"],
+                           recorded["val"], recorded["test"], recorded["diagnostics"], recorded["wall_time_s"],
+                           seed_failed=_failed_everywhere(seed))
     if report.output is not None:
         session.run.save_program(report.output)
         session.run.write_result("output_program.py", report.output)
     session.run.write_result("improved_program.py", report.output if report.improved else task.seed_program)
     return report
+
+
+def _failed_everywhere(evaluation: Evaluation) -> str:
+    """How the seed program failed, when it failed on every instance: a seed that cannot run
+    (an import the sandbox lacks, an exit at import) is most likely the task's mistake, and every
+    rewrite starts from it. A seed that runs but scores 0 is a task's choice, and not named."""
+    statuses = Counter(i.status for i in evaluation.instances)
+    if not evaluation.instances or statuses.get("ok"):
+        return ""
+    return ", ".join(f"{status} on {n}" for status, n in statuses.most_common()) + f" of {len(evaluation.instances)}"
 
 
 def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> SelfImprovement:

@@ -120,6 +120,9 @@ def improve(
         Console().print(Syntax(clean(report.output), "python", line_numbers=True))
     elif report.output is None:
         console.print(terminal(report.diagnostics, 500), style="yellow")
+    if report.seed_failed:
+        console.print(terminal(f"warning: the task's seed program failed on every val instance ({report.seed_failed}); "
+                               "`selftaught evaluate` on the task with --program its seed.py shows why"), style="yellow")
     console.print(terminal(report.verdict), style="bold green" if report.improved else "bold yellow")
 
 
