@@ -97,6 +97,8 @@ def test_load_layers_preset_toml_and_flags(tmp_path):
     ("[run]\nn_test = 3\n", "unknown setting run.n_test", "did you mean run.n_tests?"),
     ("n_tests = 3\n", "n_tests is outside any table; it is a setting of the [run] table", "under the [run] header"),
     ("max_tokens = 3\n[run]\n", "max_tokens is outside any table; it is a setting of the [lm] table", "[lm] header"),
+    ("temperature = 0.5\n[run]\n", "temperature is outside any table; it is a setting of the [lm] table",
+     "[lm] header"),
     ("[runs]\nn_tests = 3\n", "unknown table [runs]", "did you mean [run]?"),
     ("[placment]\nworkers = 3\n", "unknown table [placment]", "did you mean [placement]?"),
     ("foo = 1\n", "unknown setting foo outside any table", "[lm], [placement], [run]"),
@@ -150,6 +152,16 @@ def test_a_run_setting_in_the_lm_table_is_named_with_its_table(tmp_path):
     toml.write_text("[lm]\nworkers = 3\n")
     with pytest.raises(ConfigError, match=r"lm.workers is a setting of the \[placement\] table"):
         load("small", toml)
+
+
+def test_a_command_that_reads_only_lm_settings_checks_the_whole_file_too(tmp_path):
+    from selftaught.config import ALL_TABLES
+    from selftaught.lm.config import from_sources
+
+    toml = tmp_path / "c.toml"
+    toml.write_text("n_tests = 3\n[lm]\nmax_tokens = 10\n")
+    with pytest.raises(ConfigError, match=r"n_tests is outside any table; it is a setting of the \[run\] table"):
+        from_sources(toml, ALL_TABLES)
 
 
 @pytest.mark.parametrize("flags", [{"temperature": float("nan")}, {"timeout_s": float("inf")}])

@@ -25,6 +25,11 @@ from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_s
 from selftaught.settings import PLACEMENT_FIELDS, TABLES, Placement, RunSettings, place, resolve
 from selftaught.tomlconfig import read_table
 
+# Which table holds each setting of a config file, [lm]'s too (settings.TABLES names only the
+# run's and the placement's, since settings may not import the LM's config): a key in the wrong
+# table, or above every header, is named with the table it belongs in.
+ALL_TABLES = {**{f.name: "lm" for f in dataclasses.fields(LMConfig)}, **TABLES}
+
 
 @dataclass(frozen=True)
 class Config:
@@ -81,11 +86,12 @@ def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any]
          unsafe: bool = False) -> Config:
     """A STOP command's config: the preset, then the [lm], [run] and [placement] tables of
     `toml_path`, then OPENAI_* environment variables (lm), then flags (None: not given)."""
+    # The LM's settings first: it checks the file's top level against every table's (ALL_TABLES).
+    lm = from_sources(toml_path, ALL_TABLES, **(lm_flags or {}))
     run = resolve(preset, toml_path, **(run_flags or {}))
     if not run.sample_seed:  # a fresh stream of samples per run, whichever front end starts it
         run = dataclasses.replace(run, sample_seed=secrets.token_hex(4))
     flags = {k: v for k, v in (placement_flags or {}).items() if v is not None}
     given = set(flags) | (set(read_table(toml_path, "placement")) if toml_path is not None else set())
-    return Config(from_sources(toml_path, TABLES, **(lm_flags or {})), run, place(preset, toml_path, **flags), unsafe,
-                  frozenset(given))
+    return Config(lm, run, place(preset, toml_path, **flags), unsafe, frozenset(given))
 

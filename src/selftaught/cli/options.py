@@ -108,10 +108,11 @@ def _inject(params: list[inspect.Parameter], build: Callable[[dict], dict]) -> C
 
 
 def _lm_config(group: dict) -> Any:
+    from selftaught.config import ALL_TABLES
     from selftaught.lm.config import from_sources
 
     config_file = group.pop("config_file")
-    return from_sources(config_file, **group)
+    return from_sources(config_file, ALL_TABLES, **group)
 
 
 def lm_options(fn: Callable) -> Callable:

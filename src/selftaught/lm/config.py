@@ -129,7 +129,8 @@ def from_sources(toml_path: Path | None = None, elsewhere: Mapping[str, str] | N
     variables, then explicit overrides (CLI flags; None means "not given"). `elsewhere` (setting ->
     table) names the table of a key that belongs to another one."""
     env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "model": os.environ.get("OPENAI_MODEL")}
-    layers = [(str(toml_path), read_table(toml_path, "lm"))] if toml_path is not None else []
+    # Given every table's settings, the file's top level is checked too (tomlconfig.read_table).
+    layers = [(str(toml_path), read_table(toml_path, "lm", elsewhere))] if toml_path is not None else []
     layers += [("the OPENAI_* environment", {k: v for k, v in env.items() if v}),
                ("the given settings", {k: v for k, v in overrides.items() if v is not None})]
     values: dict[str, Any] = {}
