@@ -9,7 +9,6 @@ returns a report object (the CLI only displays it).
 from __future__ import annotations
 
 import ast
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -91,10 +90,9 @@ def _failed_everywhere(evaluation: Evaluation) -> str:
     """How the seed program failed, when it failed on every instance: a seed that cannot run
     (an import the sandbox lacks, an exit at import) is most likely the task's mistake, and every
     rewrite starts from it. A seed that runs but scores 0 is a task's choice, and not named."""
-    statuses = Counter(i.status for i in evaluation.instances)
-    if not evaluation.instances or statuses.get("ok"):
+    if not evaluation.instances or any(i.status == "ok" for i in evaluation.instances):
         return ""
-    return ", ".join(f"{status} on {n}" for status, n in statuses.most_common()) + f" of {len(evaluation.instances)}"
+    return f"{evaluation.failed_statuses()} of {len(evaluation.instances)}"
 
 
 def self_improvement(session: Session, tasks: Sequence[Task], seed: str) -> SelfImprovement:

@@ -53,6 +53,11 @@ class Evaluation:
         data["n_instances"] = len(self.instances)
         return data
 
+    def failed_statuses(self) -> str:
+        """The failed instances by status, most first: "crash on 3, timeout on 1" ("" if none)."""
+        counts = Counter(i.status for i in self.instances if i.status != "ok")
+        return ", ".join(f"{status} on {n}" for status, n in counts.most_common())
+
     @classmethod
     def from_json(cls, data: dict) -> "Evaluation":
         instances = tuple(
@@ -220,7 +225,5 @@ def failure_account(evaluation: Evaluation, source: str) -> str:
             return ""
         return (f"it ran on all {len(instances)} instances without an error, and its answers scored "
                 f"{evaluation.score:.3f} of 1 (wrong or weak answers)")
-    counts = Counter(i.status for i in failed)
-    statuses = ", ".join(f"{status} on {n}" for status, n in counts.most_common())
-    return (f"{statuses} of {len(instances)} instances; the first failure: "
+    return (f"{evaluation.failed_statuses()} of {len(instances)} instances; the first failure: "
             f"{instance_account(failed[0].status, failed[0].diagnostics, source)}")
