@@ -40,7 +40,7 @@ def main() -> None:
         raise SystemExit(f"{args.data} is inside this checkout: the data must live in a worktree of its own "
                          "(RESULTS.md, 'Where the data is')")
     write_manifest(args.data)
-    git(data_root, "add", "-A")
+    git(data_root, "add", "-A", "--", ".", ":(exclude,glob)**/.lock")  # a run's lock file holds only a pid
     if git(data_root, "status", "--porcelain"):
         git(data_root, "commit", "-q", "-m", f"results: {args.message}")
     commit = git(data_root, "rev-parse", "HEAD")

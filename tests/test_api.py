@@ -169,3 +169,28 @@ def test_a_task_given_twice_is_refused_before_a_run_directory(tmp_path, twice):
             verb()
         assert error.value.fix == "give each task once"
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_resume_refuses_a_changed_seed_improver_and_releases_the_run(tmp_path, monkeypatch):
+    """A program file edited after the run saved it would become I_0 (and improver_0.py) unnoticed."""
+    from selftaught import api, self_improve
+
+    def no_session(*args, **kwargs):
+        raise ConfigError("stopped before the model")
+
+    monkeypatch.setattr(api, "open_session", no_session)
+    recorded = tmp_path / "recorded.sqlite"
+    recorded.touch()
+    with pytest.raises(ConfigError, match="stopped before the model"):
+        self_improve(["fibonacci"], runs_dir=tmp_path / "runs", backend="replay", cache_path=recorded)
+    (run,) = (tmp_path / "runs").iterdir()
+    seed = run / "programs" / f"{json.loads((run / 'config.json').read_text())['settings']['seed_improver']}.py"
+    original = seed.read_text()
+    seed.write_text(original + "\nimport os\n")
+    for _ in range(2):  # a failed resume lets go of the run: the second meets the same error, not "in use"
+        with pytest.raises(ConfigError, match="the seed improver, was changed after the run saved it"):
+            self_improve(resume=run)
+    assert not (run / "improver_0.py").exists()
+    seed.write_text(original)
+    with pytest.raises(ConfigError, match="stopped before the model"):
+        self_improve(resume=run)

@@ -138,10 +138,43 @@ def test_open_run_journals_where_a_resumed_run_continues(tmp_path):
 
     config = load("paper", placement_flags={"workers": 3, "improver_slots": 4})
     run, _ = open_run("improve", config, tmp_path, task="fibonacci")
+    run.close()
     again, resumed = open_run("improve", load("small"), tmp_path, resume=run.path)
     assert resumed.placement == config.placement and resumed.run == config.run
     (event,) = [e for e in again.journal.events() if e["kind"] == "resumed"]
     assert event["placement"]["workers"] == 3
+
+
+@pytest.mark.parametrize("damage, named", [
+    ({"run": {"iterations": float("inf")}}, r"run.iterations = inf is not an integer"),
+    ({"run": {"n_tests": "3"}}, r"run.n_tests = '3' is not an integer"),
+    ({"run": {"itrations": 2}}, r"itrations"),
+    ({"placement": {"workers": "2"}}, r"placement.workers = '2' is not an integer"),
+    ({"placement": []}, r"has no placement settings table"),
+    ({"run": None}, r"has no run settings table"),
+    ({"unsafe_no_sandbox": "false"}, r"unsafe_no_sandbox = 'false' is not true or false"),
+])
+def test_damaged_recorded_settings_are_named_not_tracebacks(damage, named):
+    record = json.loads(json.dumps(load("small").record(), default=str))
+    for table, values in damage.items():
+        record[table] = {**record[table], **values} if isinstance(values, dict) and table != "unsafe_no_sandbox" \
+            else values
+    with pytest.raises(ConfigError, match=rf"the run's config.json.*{named}") as info:
+        Config.from_record(record)
+    assert info.value.fix
+
+
+def test_a_failed_resume_releases_the_run(tmp_path):
+    from selftaught.api import open_run
+
+    run, _ = open_run("improve", load("small"), tmp_path, task="fibonacci")
+    run.close()
+    config = json.loads((run.path / "config.json").read_text())
+    config["settings"]["run"]["iterations"] = "two"
+    (run.path / "config.json").write_text(json.dumps(config))
+    for _ in range(2):  # the second attempt meets the same error, not "in use"
+        with pytest.raises(ConfigError, match="run.iterations"):
+            open_run("improve", load("small"), tmp_path, resume=run.path)
 
 
 def test_a_run_setting_in_the_lm_table_is_named_with_its_table(tmp_path):

@@ -109,6 +109,7 @@ def test_paired_accepts_a_better_candidate_and_the_final_comparison_reports_it(t
 def test_a_finished_loop_resumes_without_running_anything(tmp_path, pools):
     session, first = run_loop(tmp_path, pools, returning(GOOD), iterations=1, accept="incumbent")
     before = list(session.journal.events())
+    session.run.close()  # as the first process's exit would
     again = RunDir.resume(session.run.path, "self-improve")
     resumed = Session(again, session.settings, pools, session.lm, ScoreMemo(again.journal))
     from selftaught.tasks.loader import load_task

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 from selftaught.config import Config, load
-from selftaught.errors import ConfigError
+from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.ids import program_id
 from selftaught.improvers import DEFAULT_IMPROVER
 from selftaught.improvers import seed_improver as paper_seed_improver
@@ -72,17 +72,32 @@ def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume
              **record: object) -> tuple[RunDir, Config]:
     """A new run directory under `runs_dir` recording `config` (and `record`), or the one being
     resumed, whose saved config and instance key then win: only where it runs may change, where
-    `config` was given a placement setting (Config.resumed_by)."""
+    `config` was given a placement setting (Config.resumed_by). The run is this process's to
+    write until `run.close()`: a second open of it, here or elsewhere, is refused meanwhile."""
     secret = read_secret(Path(instance_secret)) if instance_secret is not None else None
     if resume is None:
         _check_replay_cache(config.lm)
         return RunDir.create(Path(runs_dir), command, config.record(**record), secret, store_instance_key), config
     run = RunDir.resume(Path(resume), command, secret)
-    run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
-    resumed = Config.from_record(run.settings).resumed_by(config)
-    _check_replay_cache(resumed.lm)
+    with _closing_on_error(run):
+        run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
+        resumed = Config.from_record(run.settings).resumed_by(config)
+        _check_replay_cache(resumed.lm)
     run.journal.record(events.RESUMED, placement=dataclasses.asdict(resumed.placement))  # where it runs from here on
     return run, resumed
+
+
+def _recorded(run: RunDir, name: str, shape: str = "text") -> Any:
+    """A setting the run recorded besides its Config (its task, its improver's id), checked
+    against its `shape`: text, texts (a list of them) or pairs (of texts)."""
+    value = run.settings.get(name)
+    texts = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    valid = {"text": isinstance(value, str), "texts": texts,
+             "pairs": isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 and
+                                                      all(isinstance(v, str) for v in p) for p in value)}[shape]
+    if not valid:
+        raise ConfigError(f"{run.path / 'config.json'} lacks a valid {name!r}", DAMAGED_RUN_FIX)
+    return value
 
 
 def _check_replay_cache(lm: LMConfig) -> None:
@@ -143,9 +158,10 @@ def improve(task: str | Path | None = None, improver: str | Path | None = None, 
         run.save_program(source)
     else:
         run, config = open_run("improve", config, runs_dir, resume, instance_secret)
-        source = run.load_program(run.settings["improver"])
-        loaded = load_task(run.settings["task"])
-    with (display or _quiet)(run, f"improving {loaded.name}", 1) as progress, \
+        with _closing_on_error(run):
+            source = run.load_program(_recorded(run, "improver"), "improver")
+            loaded = load_task(_recorded(run, "task"))
+    with run, (display or _quiet)(run, f"improving {loaded.name}", 1) as progress, \
             open_session(run, config, progress) as session:
         return dataclasses.replace(improve_task(session, loaded, source), run_dir=run.path)
 
@@ -165,18 +181,20 @@ def self_improve(tasks: Sequence[str] = ("lpn",), seed_improver: str | Path | No
         _load_tasks(tasks)  # fail on a bad task, or two of one name, before creating a run directory
     run, config = open_run("self-improve", config, runs_dir, resume, instance_secret, store_instance_key,
                            tasks=[task_ref(str(name)) for name in tasks], seed_improver=program_id(first))
-    if resume is None:
-        run.save_program(first)
-    else:
-        if "seed_improver" not in run.settings:
-            raise ConfigError(f"{run.path} was made by a selftaught that did not record its seed improver",
-                              "start a new run; this one can still be read by `selftaught show` and the report")
-        first = run.load_program(run.settings["seed_improver"])
-        if iterations is not None:
-            config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
-    loaded = _load_tasks(run.settings["tasks"])
+    with _closing_on_error(run):
+        if resume is None:
+            run.save_program(first)
+        else:
+            if "seed_improver" not in run.settings:
+                raise ConfigError(f"{run.path} was made by a selftaught that did not record its seed improver",
+                                  "start a new run; this one can still be read by `selftaught show` and the report")
+            first = run.load_program(_recorded(run, "seed_improver"), "seed improver")
+            if iterations is not None:
+                config = dataclasses.replace(config, run=dataclasses.replace(config.run, iterations=iterations))
+        loaded = _load_tasks(_recorded(run, "tasks", "texts"))
     total = config.run.improver_runs_estimate(len(loaded))
-    with (display or _quiet)(run, "improver runs", total) as progress, open_session(run, config, progress) as session:
+    with run, (display or _quiet)(run, "improver runs", total) as progress, \
+            open_session(run, config, progress) as session:
         return dataclasses.replace(self_improvement(session, loaded, first), run_dir=run.path, settings=config.run,
                                    seed_programs=seed_program_scores(session, loaded))
 
@@ -202,16 +220,19 @@ def transfer(improvers: Sequence[str | Path] = (), tasks: Sequence[str] = TRANSF
                            source=str(directories[0]) if len(directories) == 1 else None,
                            improvers=[[label, program_id(text)] for label, text in labelled],
                            tasks=[task_ref(str(name)) for name in tasks])
-    if resume is None:
-        for _, text in labelled:
-            run.save_program(text)  # the run holds what it compares, whatever happens to the sources
-    elif run.settings.get("improvers"):
-        labelled = [(label, _saved_improver(run, label, pid)) for label, pid in run.settings["improvers"]]
-    else:
-        labelled = labelled_improvers(Path(run.settings["source"]))
-    loaded = _load_tasks(run.settings["tasks"])
+    with _closing_on_error(run):
+        if resume is None:
+            for _, text in labelled:
+                run.save_program(text)  # the run holds what it compares, whatever happens to the sources
+        elif run.settings.get("improvers"):
+            labelled = [(label, run.load_program(pid, f"improver labelled {label!r}"))
+                        for label, pid in _recorded(run, "improvers", "pairs")]
+        else:
+            labelled = labelled_improvers(Path(_recorded(run, "source")))
+        loaded = _load_tasks(_recorded(run, "tasks", "texts"))
     total = len(loaded) * len({text for _, text in labelled}) * config.run.n_tests
-    with (display or _quiet)(run, "improver runs", total) as progress, open_session(run, config, progress) as session:
+    with run, (display or _quiet)(run, "improver runs", total) as progress, \
+            open_session(run, config, progress) as session:
         return dataclasses.replace(transfer_improvers(session, labelled, loaded), run_dir=run.path)
 
 
@@ -224,10 +245,12 @@ def _improver_source(improver: str | Path | None) -> str:
     return load_improver(Path(improver))
 
 
-def _saved_improver(run: RunDir, label: str, pid: str) -> str:
+@contextmanager
+def _closing_on_error(run: RunDir) -> Iterator[None]:
+    """Release the run's lock when preparing it fails; after that, the verb's `with run` does."""
     try:
-        return run.load_program(pid)
-    except OSError:
-        raise ConfigError(f"{run.path} lacks programs/{pid}.py, the improver labelled {label!r}",
-                          "start a new transfer from the improvers' files") from None
+        yield
+    except BaseException:
+        run.close()
+        raise
 

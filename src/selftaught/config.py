@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.lm.budget import Budget
 from selftaught.lm.config import LMConfig, from_record as lm_from_record, from_sources
 from selftaught.settings import PLACEMENT_FIELDS, TABLES, Placement, RunSettings, place, resolve
-from selftaught.tomlconfig import read_table
+from selftaught.tomlconfig import RECORD, read_table, validated
 
 # Which table holds each setting of a config file, [lm]'s too (settings.TABLES names only the
 # run's and the placement's, since settings may not import the LM's config): a key in the wrong
@@ -74,11 +75,19 @@ class Config:
     def from_record(cls, record: Mapping[str, Any]) -> "Config":
         """Exactly the config a run recorded. Experiments 1-3's runs recorded the placement inside
         "run"; it is read from there when the record has no "placement" of its own."""
+        tables = {name: record.get(name) for name in ("lm", "run")}
         placement = record.get("placement")
-        if placement is None:
-            placement = {k: v for k, v in record["run"].items() if k in PLACEMENT_FIELDS}
-        return cls(lm_from_record(record["lm"]), RunSettings.from_record(record["run"]), Placement(**placement),
-                   bool(record.get("unsafe_no_sandbox", False)))
+        if placement is None and isinstance(tables["run"], Mapping):
+            placement = {k: v for k, v in tables["run"].items() if k in PLACEMENT_FIELDS}
+        tables["placement"] = placement
+        unsafe = record.get("unsafe_no_sandbox", False)
+        for name, table in tables.items():
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"{RECORD} has no {name} settings table", DAMAGED_RUN_FIX)
+        if not isinstance(unsafe, bool):
+            raise ConfigError(f"{RECORD}: unsafe_no_sandbox = {unsafe!r} is not true or false", DAMAGED_RUN_FIX)
+        return cls(lm_from_record(tables["lm"]), RunSettings.from_record(tables["run"]),
+                   Placement(**validated(Placement, "placement", RECORD, placement)), unsafe)
 
 
 def load(preset: str, toml_path: Path | None = None, lm_flags: Mapping[str, Any] | None = None,

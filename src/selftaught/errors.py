@@ -7,6 +7,10 @@ one screen and exits non-zero, without a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 
+# The fix for a run directory whose files were damaged after the run wrote them.
+DAMAGED_RUN_FIX = "restore it from a copy of the run, or start a new run"
+
+
 class SelftaughtError(Exception):
     """A problem with input, configuration or environment that the user can fix."""
 

@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 from selftaught.errors import ConfigError
 from selftaught.fields import described, flag
 from selftaught.lm.budget import Budget
-from selftaught.tomlconfig import read_table, validated
+from selftaught.tomlconfig import RECORD, read_table, validated
 
 # Names only: the rules live in selftaught/acceptance, the executors in selftaught/executors, and
 # both import these, so that settings stay a leaf of the import graph.
@@ -113,7 +113,8 @@ class RunSettings:
         if values.pop("keep_incumbent", False):  # experiment 1's runs
             values["accept"] = "incumbent"
         values.pop("max_tokens", None)  # experiment 1's runs; the LM config holds it
-        return cls(**values)
+        # Checked as strictly as a config file: a damaged config.json is named, not a traceback.
+        return cls(**validated(cls, "run", RECORD, values))
 
 
 @dataclass(frozen=True)

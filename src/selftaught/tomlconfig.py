@@ -26,6 +26,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from selftaught.errors import ConfigError
 
+RECORD = "the run's config.json"  # the source named when a resumed run's recorded settings are bad
+
 
 def read_table(path: Path, table_name: str, tables: Mapping[str, str] | None = None) -> dict[str, Any]:
     """One table of a TOML config file (missing table: empty), with errors naming the file.

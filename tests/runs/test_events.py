@@ -155,3 +155,13 @@ def test_show_prints_the_count(tmp_path):
     row = next(line for line in proc.stdout.splitlines() if "improver runs" in line)
     assert "3: ok 2, blocked 1" in row
     assert any("blocked by the sandbox" in line and " 2 " in line for line in proc.stdout.splitlines())
+
+
+def test_fields_of_the_wrong_shape_read_as_missing():
+    """A damaged journal (hand-edited, or written by a version with other fields) never crashes a reader."""
+    score = MetaScore.from_event({"kind": "meta_score", "improver": "a", "val": float("inf"), "n": float("nan"),
+                                  "runs": True})
+    assert (score.val, score.n, score.runs) == (0.0, None, ())
+    it = Iteration.from_event({"kind": "iteration", "t": float("inf"), "wall_time_s": float("nan"),
+                               "static_flags": None, "runtime_events": 3})
+    assert (it.t, it.wall_time_s, it.static_flags, it.runtime_events) == (0, None, (), ())

@@ -79,3 +79,18 @@ def test_once_records_nothing_when_compute_raises(tmp_path):
         journal.once("step", "k", lambda: {"v": 1 / 0})
     assert journal.get("step", "k") is None and journal._computing == {}
     assert journal.once("step", "k", lambda: {"v": 2})["v"] == 2
+
+
+def test_lines_that_are_not_events_are_skipped_counted_and_their_work_redone(tmp_path):
+    path = tmp_path / "events.jsonl"
+    Journal(path).record("evaluation", "a", score=0.5)
+    damage = [b'{"kind": "evaluation", "key": "b", "score": 1.0, "note": "\xff"}', b"7", b"[1, 2]", b'"text"',
+              b'{"key": "c", "score": 1.0}', b'{"kind": 3}', b'{"kind": "evaluation", "key": 5}', b"[" * 100_000,
+              b"1" * 5000, b"", b"   "]
+    with path.open("ab") as f:
+        f.write(b"\n".join(damage) + b"\n")
+    again = Journal(path)
+    assert again.skipped == 9  # blank lines are not damage
+    assert [e["kind"] for e in again.events()] == ["evaluation"] and again.get("evaluation", "a")["score"] == 0.5
+    assert again.once("evaluation", "b", lambda: {"score": 0.25})["score"] == 0.25  # recomputed, not trusted
+    assert Journal(path).get("evaluation", "b")["score"] == 0.25

@@ -63,3 +63,12 @@ def test_wall_time_counts_the_sittings_not_the_night_between(tmp_path):
     assert s.sittings == 2 and s.wall_time_s == 900
     one = RunDir.create(tmp_path / "one", "self-improve", {})
     assert summarize(one.path).sittings == 1
+
+
+def test_a_summary_reads_damaged_flags_and_token_counts_as_missing(tmp_path):
+    run = RunDir.create(tmp_path, "self-improve", {})
+    run.journal.record("improver_run", "a/lpn/0", status="ok", static_flags=None)
+    run.journal.record("improver_run", "b/lpn/0", status="ok", static_flags="ctypes")
+    run.usage_log.write_text('{"completion_tokens": "12"}\n{"prompt_tokens": 3, "completion_tokens": 4}\n')
+    s = summarize(run.path)
+    assert (s.flags, s.prompt_tokens, s.completion_tokens, s.improver_runs) == ({}, 3, 4, 2)

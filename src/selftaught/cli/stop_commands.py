@@ -56,6 +56,8 @@ def _display(command: str, resumed: bool):
     def show(run, description: str, total: int | None):
         if resumed:
             console.print(f"resuming {run.path} with its saved settings")
+            for note in run.damage:
+                console.print(f"[yellow]warning:[/yellow] {escape(note)}")
         else:
             console.print(f"run directory: {run.path}\n(after Ctrl-C or a crash: selftaught {command} --resume {run.path})")
             from selftaught.tasks.secret import stored_key_path
@@ -268,9 +270,7 @@ def show(
     """
     from selftaught.runs.summary import summarize
 
-    if not (run / "config.json").is_file():
-        raise ConfigError(f"{run} is not a run directory (no config.json)", "pass a directory under runs/")
-    s = summarize(run)
+    s = summarize(run)  # load_run refuses a directory that is no run, or cannot be read, with a fix
     overview = Table(title=f"{run.name} ({s.command})", show_header=False)
     overview.add_row("wall time", f"{s.wall_time_s / 60:.1f} min"
                      + (f" over {s.sittings} sittings (the time between them not counted)" if s.sittings > 1 else ""))

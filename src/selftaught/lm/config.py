@@ -14,7 +14,7 @@ from selftaught.lm.client import check_temperature
 from selftaught.lm.local import engines
 from selftaught.lm.local import speculative as spec
 from selftaught.lm.local.embedded import QWEN_CODER_1_5B, cache_dir
-from selftaught.tomlconfig import read_table, validated
+from selftaught.tomlconfig import RECORD, read_table, validated
 
 BACKENDS = ("local", "openai", "replay")
 MAX_TOKENS_LIMIT = 32_768
@@ -144,7 +144,7 @@ def from_record(record: Mapping[str, Any]) -> LMConfig:
     variables (a run resumed with OPENAI_MODEL set keeps its own model, cache keys and samples).
     A budget recorded by older versions is ignored: a run's LM budget is its run settings'."""
     values = {k: v for k, v in record.items() if k != "budget" and v is not None}
-    return LMConfig(**_checked(values, source="the run's config.json"))
+    return LMConfig(**_checked(values, source=RECORD))
 
 
 def _checked(values: Mapping[str, Any], source: str, elsewhere: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ one writer builds the event, `to_event` is what it journals, so its shape lives 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -66,7 +67,9 @@ def was_blocked(event: dict) -> bool:
 def _optional(event: dict, key: str, kind: type = float) -> Any:
     """A numeric field some journals lack: None then, so a reader can fall back on something."""
     value = event.get(key)
-    return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None  # also inf and nan: int() of them raises, and neither is a count, a score or a time
+    return kind(value)
 
 
 def _number(event: dict, key: str, kind: type = float) -> Any:
@@ -81,8 +84,11 @@ def _text(event: dict, key: str) -> str | None:
 
 
 def _strings(event: dict, key: str) -> tuple[str, ...]:
-    value = event.get(key)
-    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    return tuple(str(v) for v in _list(event.get(key)))
+
+
+def _list(value: object) -> list | tuple:
+    return value if isinstance(value, (list, tuple)) else ()
 
 
 def _pair(value: object) -> tuple[float, float] | None:
@@ -161,7 +167,7 @@ class MetaScore:
                    val_std=_number(event, "val_std"), test_std=_number(event, "test_std"),
                    val_ci=_pair(event.get("val_ci")), test_ci=_pair(event.get("test_ci")),
                    n=_optional(event, "n", int),
-                   runs=tuple(r for r in event.get("runs") or () if isinstance(r, dict)),
+                   runs=tuple(r for r in _list(event.get("runs")) if isinstance(r, dict)),
                    key=str(event.get("key", "")))
 
     def to_event(self) -> dict:

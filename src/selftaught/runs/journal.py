@@ -2,7 +2,8 @@
 
 Steps record their result under (kind, key). A resumed run executes the same code path and
 asks the journal first, so nothing finished is redone. Each line is flushed and fsynced as
-it is written; a line cut short by kill -9 is ignored on reading.
+it is written; a line cut short by kill -9 is ignored on reading, and so is any line that is
+not an event this class wrote (damage from outside): the step it recorded is computed again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Journal:
         self._events: list[dict] = []
         self._listeners: list[Callable[[dict], None]] = []
         self._computing: dict[tuple[str, str], list] = {}  # (kind, key) -> [lock, waiters]
+        self.skipped = 0  # damaged lines passed over on reading: their work is done again
         if path is not None and path.exists():
             data = path.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -33,12 +35,12 @@ class Journal:
                 data = data[: data.rfind(b"\n") + 1]
                 with path.open("r+b") as f:
                     f.truncate(len(data))
-            for line in data.decode("utf-8").splitlines():
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                self._remember(event)
+            for line in data.splitlines():
+                event = _event(line)
+                if event is not None:
+                    self._remember(event)
+                elif line.strip():
+                    self.skipped += 1
 
     def _remember(self, event: dict) -> None:
         self._events.append(event)
@@ -94,3 +96,17 @@ class Journal:
         with self._lock:
             events = list(self._events)
         return (e for e in events if kind is None or e["kind"] == kind)
+
+
+def _event(line: bytes) -> dict | None:
+    """The event a journal line holds, or None where the line is not one `record` writes: a
+    UTF-8 JSON object with a string kind (and a string key, where it has one)."""
+    try:
+        event = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, an integer too long, nesting too deep
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
+        return None
+    if "key" in event and not isinstance(event["key"], str):
+        return None
+    return event

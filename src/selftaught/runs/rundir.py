@@ -12,32 +12,84 @@
     *.py            the results as plain files: improved_program.py and output_program.py
                     (improve), improver_<t>.py (self-improve)
     *.md, *.json    reports, e.g. transfer.md and transfer.json
+    .lock           held (flock) by the one process writing the run: a second writer, e.g. two
+                    `--resume` at once, would append the same work to one journal twice
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import fcntl
 import functools
 import json
 import os
 import platform
+import warnings
 from pathlib import Path
 from typing import Any
 
 from selftaught.version import __version__
-from selftaught.errors import ConfigError
+from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.runs.journal import Journal
 from selftaught.tasks.secret import InstanceSecret, create_run_secret, load_run_secret
 from selftaught.ids import program_id
 
 
 class RunDir:
+    """One run's directory, open for writing by this process until `close()` (or the end of a
+    `with` block): it holds the directory's lock, so no other RunDir, in this process or
+    another, writes the same run meanwhile."""
+
     def __init__(self, path: Path, config: dict, secret: InstanceSecret | None = None) -> None:
         self.path = path
         self.config = config
         self._given_secret = secret  # a key the caller holds for this run (--instance-secret)
-        (path / "programs").mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(path / "events.jsonl")
+        self._lock_fd: int | None = _lock(path)
+        try:
+            _check_layout(path)
+            (path / "programs").mkdir(parents=True, exist_ok=True)
+            try:
+                self.journal = Journal(path / "events.jsonl")
+            except OSError as exc:
+                raise ConfigError(f"cannot read {path / 'events.jsonl'}: {exc.strerror or exc}",
+                                  "give this user read and write access to the run directory") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the run's lock; the run can be resumed from here on."""
+        fd = getattr(self, "_lock_fd", None)  # None too when __init__ failed before locking
+        if fd is not None:
+            os.close(fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> "RunDir":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict:
+        # A copy (pickled for a worker, say) does not hold the lock: closing it must not close
+        # whatever file descriptor has this number in another process.
+        return {**self.__dict__, "_lock_fd": None}
+
+    @property
+    def damage(self) -> list[str]:
+        """What a resume found damaged and will redo, in words for the user (empty: nothing)."""
+        notes = []
+        if self.journal.skipped:
+            notes.append(f"{self.journal.skipped} damaged line(s) of events.jsonl were skipped: the work they "
+                         "recorded is done again")
+        if not any(True for _ in self.journal.events()) and _has_lines(self.usage_log):
+            notes.append("events.jsonl is missing or empty, but usage.jsonl shows language-model calls: "
+                         "the run starts over, and usage.jsonl goes on counting every call")
+        return notes
 
     @property
     def usage_log(self) -> Path:
@@ -67,14 +119,11 @@ class RunDir:
 
     @classmethod
     def resume(cls, path: Path, command: str, instance_secret: InstanceSecret | None = None) -> "RunDir":
-        config_file = path / "config.json"
-        if not config_file.is_file():
-            raise ConfigError(f"{path} is not a run directory (no config.json)",
-                              "pass a directory printed by an earlier run, e.g. runs/20261124-093000-improve")
-        config = json.loads(config_file.read_text())
-        if config.get("command") != command:
-            raise ConfigError(f"{path} is a `{config.get('command')}` run, not `{command}`",
-                              f"resume it with `selftaught {config.get('command')} --resume {path}`")
+        config = read_run_config(path, f"pass a directory printed by an earlier `selftaught {command}`, "
+                                       f"e.g. runs/20261124-093000-{command}")
+        if config["command"] != command:
+            raise ConfigError(f"{path} is a `{config['command']}` run, not `{command}`",
+                              f"resume it with `selftaught {config['command']} --resume {path}`")
         return cls(path, config, instance_secret)
 
     @property
@@ -89,10 +138,83 @@ class RunDir:
             os.replace(tmp, target)
         return target
 
-    def load_program(self, pid: str) -> str:
-        return (self.path / "programs" / f"{pid}.py").read_text(encoding="utf-8")
+    def load_program(self, pid: str, role: str = "program") -> str:
+        """A saved program, checked against its id: a file changed after the run saved it would
+        otherwise be run, and recorded, as the program the run named. `role` names it in errors."""
+        file = self.path / "programs" / f"{pid}.py"
+        try:
+            source = file.read_text(encoding="utf-8", errors="surrogateescape")  # as save_program wrote it
+        except OSError as exc:
+            raise ConfigError(f"{self.path} cannot read programs/{pid}.py, the {role}: {exc.strerror or exc}",
+                              DAMAGED_RUN_FIX) from None
+        if program_id(source) != pid:
+            raise ConfigError(f"{file}, the {role}, was changed after the run saved it (its content's id is "
+                              f"{program_id(source)})", "restore the file from a copy of the run, or start a "
+                              "new run with the changed program")
+        return source
 
     def write_result(self, name: str, source: str) -> Path:
         target = self.path / name
         target.write_text(source, encoding="utf-8", errors="surrogateescape")
         return target
+
+
+def read_run_config(path: Path, fix: str) -> dict:
+    """A run directory's config.json, checked as far as every reader relies on it: an object
+    with a command and a settings table. `fix` says what to pass instead of a non-run."""
+    config_file = path / "config.json"
+    try:
+        if not config_file.is_file():
+            raise ConfigError(f"{path} is not a run directory (no config.json)", fix)
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {config_file}: {exc.strerror or exc}",
+                          "give this user read access to the run directory") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an integer too long, nesting too deep
+        raise ConfigError(f"{config_file} is not valid JSON: {str(exc)[:200]}", DAMAGED_RUN_FIX) from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{config_file} does not hold a JSON object", DAMAGED_RUN_FIX)
+    if not isinstance(config.get("command"), str) or not isinstance(config.get("settings"), dict):
+        raise ConfigError(f"{config_file} lacks the run's command or its settings", DAMAGED_RUN_FIX)
+    return config
+
+
+def _lock(path: Path) -> int | None:
+    """Hold the run's lock (flock: the kernel drops it when its holder exits, kill -9 too)."""
+    try:
+        fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(f"cannot open {path / '.lock'}: {exc.strerror or exc}",
+                          "give this user write access to the run directory") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            # A filesystem without flock (some network mounts): run, unguarded, rather than refuse.
+            warnings.warn(f"cannot lock {path}: {exc.strerror}; do not resume this run twice at once")
+            return fd
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        if holder == str(os.getpid()):
+            raise ConfigError(f"{path} is open already in this process",
+                              "close the other RunDir of it first (run.close(), or open it in a `with` block)")
+        raise ConfigError(f"{path} is in use by {f'process {holder}' if holder else 'another process'}, which is "
+                          "still writing it", "wait for that run to finish, or stop it (Ctrl-C) and then resume")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)  # who holds it, for the error above
+    return fd
+
+
+def _check_layout(path: Path) -> None:
+    for name, want_dir in (("programs", True), ("events.jsonl", False), ("usage.jsonl", False)):
+        entry = path / name
+        if entry.exists() and entry.is_dir() != want_dir:
+            raise ConfigError(f"{entry} should be a {'directory' if want_dir else 'file'}, and is not",
+                              DAMAGED_RUN_FIX)
+
+
+def _has_lines(file: Path) -> bool:
+    try:
+        return file.stat().st_size > 0
+    except OSError:
+        return False
