@@ -63,3 +63,35 @@ def test_runs_lists_the_fixture_runs(tmp_path):
 def test_runs_in_an_empty_directory_says_how_to_start(tmp_path):
     proc = selftaught("runs", str(tmp_path))
     assert proc.returncode == 0 and "no runs in" in proc.stderr
+
+
+def test_runs_lists_a_damaged_run_with_its_reason_in_the_table_and_the_json(tmp_path):
+    import shutil
+
+    shutil.copytree(SELF_IMPROVE, tmp_path / SELF_IMPROVE.name)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{")
+    proc = selftaught("runs", str(tmp_path))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert SELF_IMPROVE.name in proc.stdout and "broken" in proc.stdout and "damaged" in proc.stdout
+    assert "JSON" in proc.stdout  # the reason, wrapped in its cell
+    lines = [json.loads(line) for line in selftaught("runs", str(tmp_path), "--json").stdout.splitlines()]
+    assert [(r["path"].rsplit("/", 1)[1], r["status"]) for r in lines] == [
+        (SELF_IMPROVE.name, "finished"), ("broken", "damaged")]
+    assert lines[1]["error"].startswith(f"{tmp_path / 'broken' / 'config.json'} is not valid JSON")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+@pytest.mark.parametrize("name", ["config.json", "events.jsonl", "usage.jsonl"])
+def test_unreadable_run_files_are_errors_with_a_fix_not_tracebacks(tmp_path, name):
+    import shutil
+
+    run = tmp_path / SELF_IMPROVE.name
+    shutil.copytree(SELF_IMPROVE, run)
+    (run / name).chmod(0)
+    for args in (["show", str(run)], ["report", str(run), "--out", str(tmp_path / "r.html")]):
+        proc = selftaught(*args)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, args
+        assert f"cannot read {run / name}" in proc.stderr and "fix:" in proc.stderr
+    proc = selftaught("runs", str(tmp_path))
+    assert proc.returncode == 0 and "damaged" in proc.stdout and "Traceback" not in proc.stderr

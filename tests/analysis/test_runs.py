@@ -29,3 +29,38 @@ def test_runs_are_listed_with_status_and_best_score(tmp_path):
 def test_a_missing_directory_is_an_error_with_a_fix(tmp_path):
     with pytest.raises(ConfigError, match="is not a directory"):
         list_runs(tmp_path / "nope")
+
+
+def test_a_damaged_run_is_listed_with_its_reason_and_the_others_still_are(tmp_path, monkeypatch):
+    from selftaught.analysis import runs
+
+    self_improve_run(tmp_path, "a")
+    self_improve_run(tmp_path, "b")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "config.json").write_text("[1]")
+    real = runs.best_score
+
+    def best_score(run):  # damage no reader foresaw
+        if run.name == "b":
+            raise TypeError("'int' object is not iterable")
+        return real(run)
+
+    monkeypatch.setattr(runs, "best_score", best_score)
+    listing = list_runs(tmp_path)
+    assert [e.path.name for e in listing.entries] == ["a"]
+    assert [(p.name, why) for p, why in listing.unreadable] == [
+        ("b", "cannot be analysed (TypeError: 'int' object is not iterable)"),
+        ("c", f"{tmp_path / 'c' / 'config.json'} does not hold a JSON object")]
+
+
+def test_numbers_in_the_settings_are_read_tolerantly(tmp_path):
+    import json
+
+    from tests.analysis.factory import SETTINGS
+
+    for name, iterations in (("inf", float("inf")), ("nan", float("nan")), ("text", "2"), ("huge", 10 ** 400)):
+        settings = {**SETTINGS, "run": {**SETTINGS["run"], "iterations": iterations}}
+        run = self_improve_run(tmp_path, name)
+        (run / "config.json").write_text(json.dumps({"command": "self-improve", "settings": settings}))
+    listing = list_runs(tmp_path)
+    assert not listing.unreadable and {e.status for e in listing.entries} == {"finished"}

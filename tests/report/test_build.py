@@ -93,3 +93,13 @@ def test_transfer_usage_rows_give_each_tasks_calls_and_the_span_of_its_runs(tmp_
     text = " ".join(re.sub(r"<[^>]+>", " ", table[table.index("wall time"):]).split())
     # task, calls, responses, cached, prompt tokens, completion tokens, LM latency, wall time
     assert text == "wall time parity 1 3 0 22 5 0.0 min 5.0 min mqap 1 3 0 11 5 0.0 min 1.0 min"
+
+
+def test_a_task_name_too_long_for_a_file_name_and_infinite_settings_still_report(tmp_path):
+    from tests.analysis.factory import SETTINGS
+
+    task = "t" * 300
+    settings = {**SETTINGS, "tasks": [task], "run": {**SETTINGS["run"], "iterations": float("inf")}}
+    run = make_run(tmp_path, "r", "self-improve", [improver_run(1, "imp", 0, 0.5, 0.4, task=task)], settings=settings)
+    page = build_report([run])
+    assert task in page.html and page.analyses[0].entry.status == "finished"

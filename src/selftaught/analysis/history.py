@@ -196,10 +196,10 @@ def span(window: list[dict]) -> float:
 def seed_scores(run: RunData) -> dict[str, tuple[float | None, float | None]]:
     """u(s), the seed program's val and test score, for each task of the run that scored it."""
     found = {}
+    scores = {e.get("key"): number(e.get("score"), None) for e in run.of("evaluation")}  # one per key (load_run)
     for task, source in run.seed_programs().items():
         pid = program_id(source)
-        val = next((e.get("score") for e in run.of("evaluation") if e.get("key") == f"{task}/val/{pid}"), None)
-        test = next((e.get("score") for e in run.of("evaluation") if e.get("key") == f"{task}/test/{pid}"), None)
+        val, test = scores.get(f"{task}/val/{pid}"), scores.get(f"{task}/test/{pid}")
         if val is not None or test is not None:
             found[task] = (val, test)
     return found

@@ -4,17 +4,22 @@ Unlike `runs.journal.Journal`, reading never repairs the journal (the run may st
 writing it): a torn or malformed line is skipped. Unknown event kinds and fields are kept and
 ignored by the analyses; missing optional fields get defaults, so journals written by older
 and newer versions both read.
+
+A file the run cannot do without (config.json, the journal, the usage log) that cannot be read
+is a ConfigError naming it: skipping it would print a run with no events or no tokens as if that
+were what happened. A program's source that cannot be read is shown as not recorded.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
-from selftaught.errors import ConfigError
+from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.runs.events import DOWNSTREAM_RUNS
 
 RUN_KINDS = ("self-improve", "transfer", "improve")
@@ -99,8 +104,11 @@ class RunData:
         if not isinstance(source, str) or not source:
             return None
         for candidate in (Path(source), self.path.parent / Path(source).name):
-            if candidate.is_dir():
-                return candidate
+            try:
+                if candidate.is_dir():
+                    return candidate
+            except (OSError, ValueError):  # unreadable, a name too long, a NUL byte: not found here
+                continue
         return None
 
     def compared_improvers(self) -> dict[str, tuple[str, str | None]]:
@@ -137,10 +145,10 @@ class RunData:
         if not pid or not _PROGRAM_ID.fullmatch(pid):
             return None  # ids are hex digests; anything else could name a file outside programs/
         if pid not in self._programs:
-            file = self.path / "programs" / f"{pid}.py"
-            source = None
-            if file.is_file():
-                source = file.read_bytes().decode("utf-8", "replace")
+            try:
+                source = (self.path / "programs" / f"{pid}.py").read_bytes().decode("utf-8", "replace")
+            except OSError:  # missing or unreadable: the report says the source was not recorded
+                source = None
             self._programs[pid] = source
         return self._programs[pid]
 
@@ -165,59 +173,126 @@ def read_improver_files(directory: Path) -> list[tuple[str, str, str]]:
 
 
 def load_run(path: Path) -> RunData:
-    """Read a run directory; raises ConfigError if it is not one."""
+    """Read a run directory; raises ConfigError if it is not one, or if it cannot be read."""
     path = Path(path)
     config_file = path / "config.json"
-    if not config_file.is_file():
+    try:
+        found = config_file.is_file()
+    except OSError as exc:  # e.g. the run directory itself is unreadable
+        raise _unreadable(path, exc) from None
+    if not found:
         raise ConfigError(f"{path} is not a run directory (no config.json)",
                           "pass a directory printed by a run, e.g. runs/20261124-093000-self-improve")
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{config_file} is not valid JSON: {exc}", "restore it from the run's backup, "
-                          "or remove the run directory") from None
+        config = _loads(_read(config_file).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an integer too long, nesting too deep
+        raise ConfigError(f"{config_file} is not valid JSON: {str(exc)[:200]}", DAMAGED_RUN_FIX) from None
     if not isinstance(config, dict):
-        raise ConfigError(f"{config_file} does not hold a JSON object", "remove the run directory")
-    events = tuple(e for e in read_jsonl(path / "events.jsonl") if isinstance(e.get("kind"), str))
-    run = RunData(path, config, events, tuple(read_jsonl(path / "usage.jsonl")))
+        raise ConfigError(f"{config_file} does not hold a JSON object", DAMAGED_RUN_FIX)
+    events = _once_each(e for e in read_jsonl(path / "events.jsonl")
+                       if isinstance(e.get("kind"), str) and isinstance(e.get("key", ""), str))  # as Journal reads
+    run = RunData(path, config, events, tuple(_usage_record(r) for r in _once_each(read_jsonl(path / "usage.jsonl"))))
     for event in run.events:  # sources carried by events, e.g. what an improver returned
         if isinstance(event.get("solution"), str) and isinstance(event.get("solution_source"), str):
             run.remember_program(event["solution"], event["solution_source"])
     return run
 
 
+def _once_each(records: Iterable[dict]) -> tuple[dict, ...]:
+    """Journal events with one per (kind, key), and no record twice: a journal or usage log whose
+    lines were appended again (a file concatenated with itself, a copy merged back) must not
+    count twice. Keyed events are once per (kind, key) by design (`Journal.once`); where a key was
+    written again (a resumed transfer writes its rows again) the last one counts, at its place,
+    as the writer's own index keeps it. Other records (iteration starts, resumes, LM calls) carry
+    their time to the millisecond, so one identical to another in every field is a line twice."""
+    records = list(records)
+    last = {_identity(r): i for i, r in enumerate(records)}
+    keep = set(last.values())
+    return tuple(r for i, r in enumerate(records) if i in keep)
+
+
+def _identity(record: dict) -> object:
+    if isinstance(record.get("kind"), str) and isinstance(record.get("key"), str):
+        return record["kind"], record["key"]
+    return json.dumps(record, sort_keys=True)
+
+
+def _usage_record(record: dict) -> dict:
+    """A usage record with its token counts as numbers: every reader sums them, and a count that
+    is missing or malformed (a string, null, Infinity) counts 0."""
+    return {**record, **{k: int(number(record.get(k))) for k in ("prompt_tokens", "completion_tokens")}}
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise _unreadable(file, exc) from None
+
+
+def _unreadable(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(f"cannot read {path}: {exc.strerror or exc}",
+                       "make it readable for this user (e.g. `chmod -R u+rX` on the run directory), or run "
+                       "the command as the user that wrote the run")
+
+
 def task_seed(ref: str) -> str | None:
     """The seed program of a built-in task name or a task directory, if it is still there."""
     from selftaught.tasks.loader import builtin_dir
 
-    path = Path(ref)
-    if not path.is_dir():
-        path = builtin_dir() / ref
     try:
+        path = Path(ref)
+        if not path.is_dir():
+            path = builtin_dir() / ref
         return (path / "seed.py").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, ValueError):
         return None
 
 
 def read_jsonl(file: Path) -> list[dict[str, Any]]:
-    """JSON objects, one per line; torn, malformed and non-object lines are skipped."""
-    if not file.is_file():
-        return []
+    """JSON objects, one per line; torn, malformed and non-object lines are skipped. No file: no
+    records; a file that cannot be read: ConfigError."""
+    try:
+        if not file.is_file():
+            return []
+    except OSError as exc:
+        raise _unreadable(file, exc) from None
     records = []
-    for line in file.read_bytes().decode("utf-8", "replace").splitlines():
+    for line in _read(file).decode("utf-8", "replace").splitlines():
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = _loads(line)
+        except (ValueError, RecursionError):  # malformed JSON, an integer too long, nesting too deep
             continue
         if isinstance(record, dict):
             records.append(record)
     return records
 
 
-def number(value: Any, default: float = 0.0) -> float:
-    """A float from a journal field that may be missing or malformed."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    return default
+def _loads(text: str) -> Any:
+    """JSON as the analyses can use it: a number none can compute with (NaN, Infinity, beyond a
+    float's range) reads as null, i.e. missing, which every reader has a default for, where in a
+    float(), int() or sum it would raise or spread: a damaged field cannot crash a reader."""
+    return json.loads(text, parse_constant=lambda _: None, parse_float=_finite_float, parse_int=_finite_int)
+
+
+def _finite_float(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _finite_int(text: str) -> int | None:
+    value = int(text)
+    return value if number(value, None) is not None else None  # None: beyond a float
+
+
+def number(value: Any, default: Any = 0.0) -> Any:
+    """A finite float from a journal or settings field that may be missing or malformed: `default`
+    for anything else (a string, null, Infinity, NaN, an integer beyond a float), so that sums,
+    comparisons and int() of it cannot fail."""
+    if not isinstance(value, (int, float)):  # bool is an int: True counts 1
+        return default
+    try:
+        value = float(value)
+    except OverflowError:
+        return default
+    return value if math.isfinite(value) else default

@@ -27,22 +27,33 @@ class RunEntry:
 class RunList:
     root: Path
     entries: tuple[RunEntry, ...]
-    unreadable: tuple[tuple[Path, str], ...]  # directories with a config.json that did not load, and why
+    # damaged runs, and why: a config.json that did not load, a file or directory that could not be read
+    unreadable: tuple[tuple[Path, str], ...]
 
 
 def list_runs(root: Path) -> RunList:
-    """Every run directory directly under `root` (or `root` itself if it is one), oldest first."""
+    """Every run directory directly under `root` (or `root` itself if it is one), oldest first.
+    A run that cannot be read is listed in `unreadable` with the reason; the others still list."""
     root = Path(root)
     if not root.is_dir():
         raise ConfigError(f"{root} is not a directory", "pass the directory your runs go to, e.g. runs/")
-    candidates = [root] if (root / "config.json").is_file() else sorted(
-        p for p in root.iterdir() if p.is_dir() and (p / "config.json").is_file())
-    entries, unreadable = [], []
+    unreadable: list[tuple[Path, str]] = []
+    try:
+        candidates = [root] if (root / "config.json").is_file() else sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {root}: {exc.strerror or exc}", "make it readable for this user") from None
+    entries = []
     for path in candidates:
         try:
+            if not (path / "config.json").is_file():
+                continue  # not a run
             entries.append(run_entry(load_run(path)))
         except ConfigError as exc:
             unreadable.append((path, exc.problem))
+        except OSError as exc:  # a directory that cannot be looked into: it may be a run
+            unreadable.append((path, f"cannot read {path}: {exc.strerror or exc}"))
+        except Exception as exc:  # damage no reader foresaw: one run must not hide the others
+            unreadable.append((path, f"cannot be analysed ({type(exc).__name__}: {exc})"[:300]))
     entries.sort(key=lambda e: (e.created, e.path.name))
     return RunList(root, tuple(entries), tuple(unreadable))
 

@@ -150,7 +150,8 @@ def _tally(run: RunData) -> _Tally:
         if pid in seeds:
             continue
         program = programs.setdefault(f"{task}/{pid}", {"flags": set(), "invalid": Counter(), "n": 0})
-        for instance in event.get("instances") or []:
+        instances = event.get("instances")
+        for instance in instances if isinstance(instances, list) else []:
             if not isinstance(instance, dict):
                 continue
             program["n"] += 1

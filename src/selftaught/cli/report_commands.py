@@ -61,7 +61,8 @@ def runs(
     directory: Annotated[Path, typer.Argument(help="Where the run directories are (or one run directory).")] = Path("runs"),
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object per run instead of a table.")] = False,
 ) -> None:
-    """List runs: kind, start, tasks, model, status (finished, incomplete, empty) and best score.
+    """List runs: kind, start, tasks, model, status (finished, incomplete, empty, or damaged: with
+    the reason, e.g. a file that cannot be read) and best score.
 
     Examples:
 
@@ -76,6 +77,8 @@ def runs(
         for e in listing.entries:
             typer.echo(json.dumps({"path": str(e.path), "kind": e.kind, "created": e.created, "tasks": list(e.tasks),
                                    "model": e.model, "status": e.status, "best": e.best, "best_label": e.best_label}))
+        for path, problem in listing.unreadable:  # a script must see them too, not a shorter list
+            typer.echo(json.dumps({"path": str(path), "status": "damaged", "error": problem}))
         return
     table = Table(title=f"runs in {escape(str(directory))}")
     for column in ("run", "kind", "started", "tasks", "model", "status", "best score"):
@@ -83,12 +86,12 @@ def runs(
     for e in listing.entries:
         best = f"{e.best:.3f} ({e.best_label})" if e.best is not None else "-"
         status = {"finished": "[green]finished[/]", "incomplete": "[yellow]incomplete[/]"}.get(e.status, e.status)
-        table.add_row(escape(e.path.name), e.kind, e.created[:19].replace("T", " "), escape(", ".join(e.tasks)),
-                      escape(e.model), status, escape(best))
-    Console().print(table)
+        table.add_row(escape(e.path.name), escape(e.kind), escape(e.created[:19].replace("T", " ")),
+                      escape(", ".join(e.tasks)), escape(e.model), status, escape(best))
     for path, problem in listing.unreadable:
-        console.print(f"[yellow]skipped[/] {escape(str(path))}: {escape(problem)}", highlight=False)
-    if not listing.entries:
+        table.add_row(escape(path.name), "?", "", "", "", "[red]damaged[/]", escape(problem))
+    Console().print(table)
+    if not listing.entries and not listing.unreadable:
         console.print(f"no runs in {escape(str(directory))}; start one with `selftaught improve fibonacci`",
                       highlight=False)
 

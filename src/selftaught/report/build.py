@@ -12,6 +12,7 @@ from markupsafe import Markup
 from selftaught.analysis import numbers
 from selftaught.analysis.analyze import RunAnalysis, analyze
 from selftaught.analysis.leaderboard import better_default, standings
+from selftaught.analysis.rundata import number
 from selftaught.analysis.safety import BUDGET_FLAGS, FLAG_NOTES, SANDBOX_FLAGS, safety_table
 from selftaught.analysis.strategies import frequency
 from selftaught.ids import program_id
@@ -119,7 +120,7 @@ def _run_view(a: RunAnalysis, index: int) -> dict:
     if not a.steps:
         for task, event in a.best_runs.items():
             view["best"].add(str(event.get("solution")))
-            view["best_code"].append(("best", f"{task}: test {event.get('test', 0):.3f}, by improver "
+            view["best_code"].append(("best", f"{task}: test {number(event.get('test')):.3f}, by improver "
                                       f"{str(event.get('improver'))[:12]} ({event.get('key')})",
                                       str(event["solution_source"])))
     view["usage"], view["usage_unit"] = usage, unit
