@@ -16,10 +16,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # a script's neighbours, however it is loaded
 from data import DATA  # noqa: E402
 
+from selftaught.runs.rundir import LOCK_FILE  # noqa: E402
+
+
+def run_files(run: Path) -> list[Path]:
+    """A run's files as the data commit holds them: not its lock file (publish.py leaves it out)."""
+    return sorted(p for p in run.rglob("*") if p.is_file() and p.name != LOCK_FILE)
+
 
 def digest(run: Path) -> str:
     h = hashlib.sha256()
-    for path in sorted(p for p in run.rglob("*") if p.is_file()):
+    for path in run_files(run):
         h.update(str(path.relative_to(run)).encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -32,7 +39,7 @@ def manifest(data: Path) -> str:
     for run in sorted(p for p in (data / "runs").iterdir() if p.is_dir()):
         config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
         seed = config.get("settings", {}).get("run", {}).get("sample_seed", "")
-        files = sum(1 for p in run.rglob("*") if p.is_file())
+        files = len(run_files(run))
         lines.append(f"| {run.name} | {config.get('command', '?')} | {seed} | {files} | {digest(run)[:16]} |")
     for extra in ("cache.sqlite", "experiment.log"):
         if (data / extra).exists():

@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # a script's neighbour
 from data import DATA, ROOT  # noqa: E402
 from manifest import write as write_manifest  # noqa: E402
 
+from selftaught.runs.rundir import LOCK_FILE  # noqa: E402
+
 
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
@@ -40,7 +42,7 @@ def main() -> None:
         raise SystemExit(f"{args.data} is inside this checkout: the data must live in a worktree of its own "
                          "(RESULTS.md, 'Where the data is')")
     write_manifest(args.data)
-    git(data_root, "add", "-A", "--", ".", ":(exclude,glob)**/.lock")  # a run's lock file holds only a pid
+    git(data_root, "add", "-A", "--", ".", f":(exclude,glob)**/{LOCK_FILE}")  # a run's lock holds only a pid
     if git(data_root, "status", "--porcelain"):
         git(data_root, "commit", "-q", "-m", f"results: {args.message}")
     commit = git(data_root, "rev-parse", "HEAD")

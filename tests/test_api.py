@@ -187,9 +187,11 @@ def test_a_resume_refuses_a_changed_seed_improver_and_releases_the_run(tmp_path,
     seed = run / "programs" / f"{json.loads((run / 'config.json').read_text())['settings']['seed_improver']}.py"
     original = seed.read_text()
     seed.write_text(original + "\nimport os\n")
+    failures = []  # kept: a traceback holds the run's RunDir, so only an explicit close lets go of it
     for _ in range(2):  # a failed resume lets go of the run: the second meets the same error, not "in use"
-        with pytest.raises(ConfigError, match="the seed improver, was changed after the run saved it"):
+        with pytest.raises(ConfigError, match="the seed improver, was changed after the run saved it") as info:
             self_improve(resume=run)
+        failures.append(info)
     assert not (run / "improver_0.py").exists()
     seed.write_text(original)
     with pytest.raises(ConfigError, match="stopped before the model"):

@@ -172,9 +172,23 @@ def test_a_failed_resume_releases_the_run(tmp_path):
     config = json.loads((run.path / "config.json").read_text())
     config["settings"]["run"]["iterations"] = "two"
     (run.path / "config.json").write_text(json.dumps(config))
+    failures = []  # kept: a traceback holds the run's RunDir, so only an explicit close lets go of it
     for _ in range(2):  # the second attempt meets the same error, not "in use"
-        with pytest.raises(ConfigError, match="run.iterations"):
+        with pytest.raises(ConfigError, match="run.iterations") as info:
             open_run("improve", load("small"), tmp_path, resume=run.path)
+        failures.append(info)
+
+
+def test_a_resume_warns_of_a_lost_journal_before_journalling_its_resume(tmp_path):
+    from selftaught.api import open_run
+
+    run, _ = open_run("improve", load("small"), tmp_path, task="fibonacci")
+    run.close()
+    (run.path / "usage.jsonl").write_text('{"prompt_tokens": 5, "completion_tokens": 9}\n')
+    again, _ = open_run("improve", load("small"), tmp_path, resume=run.path)
+    with again:
+        assert [e["kind"] for e in again.journal.events()] == ["resumed"]
+        assert len(again.damage) == 1 and "events.jsonl is missing or empty" in again.damage[0]
 
 
 def test_a_run_setting_in_the_lm_table_is_named_with_its_table(tmp_path):

@@ -83,19 +83,26 @@ def open_run(command: str, config: Config, runs_dir: Path | str = "runs", resume
         run.instance_secret  # noqa: B018  (a key this machine lacks fails here, before any work, with its fix)
         resumed = Config.from_record(run.settings).resumed_by(config)
         _check_replay_cache(resumed.lm)
-    run.journal.record(events.RESUMED, placement=dataclasses.asdict(resumed.placement))  # where it runs from here on
+        run.journal.record(events.RESUMED, placement=dataclasses.asdict(resumed.placement))  # where it runs now
     return run, resumed
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+_SHAPES: dict[str, Callable[[Any], bool]] = {
+    "text": lambda value: isinstance(value, str),
+    "texts": _texts,
+    "pairs": lambda value: isinstance(value, list) and all(_texts(p) and len(p) == 2 for p in value),
+}
 
 
 def _recorded(run: RunDir, name: str, shape: str = "text") -> Any:
     """A setting the run recorded besides its Config (its task, its improver's id), checked
-    against its `shape`: text, texts (a list of them) or pairs (of texts)."""
+    against its `shape` (_SHAPES): text, texts (a list of them) or pairs (of texts)."""
     value = run.settings.get(name)
-    texts = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    valid = {"text": isinstance(value, str), "texts": texts,
-             "pairs": isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 and
-                                                      all(isinstance(v, str) for v in p) for p in value)}[shape]
-    if not valid:
+    if not _SHAPES[shape](value):
         raise ConfigError(f"{run.path / 'config.json'} lacks a valid {name!r}", DAMAGED_RUN_FIX)
     return value
 
@@ -155,7 +162,8 @@ def improve(task: str | Path | None = None, improver: str | Path | None = None, 
         loaded = load_task(task)  # fail on a bad task before creating a run directory
         run, config = open_run("improve", config, runs_dir, None, instance_secret, store_instance_key,
                                task=task_ref(str(task)), improver=program_id(source))
-        run.save_program(source)
+        with _closing_on_error(run):
+            run.save_program(source)
     else:
         run, config = open_run("improve", config, runs_dir, resume, instance_secret)
         with _closing_on_error(run):

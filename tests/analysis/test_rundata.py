@@ -149,3 +149,12 @@ def test_a_task_name_that_cannot_name_a_file_has_no_seed_program(tmp_path, task)
     data = load_run(run)
     assert data.seed_programs() == {} and data.source_run() is None
     assert analyze(run).seed_scores == {}
+
+
+@pytest.mark.parametrize("entry", ["events.jsonl", "usage.jsonl"])
+def test_a_directory_where_a_run_keeps_a_file_is_named_as_a_resume_names_it(tmp_path, entry):
+    run = self_improve_run(tmp_path)
+    (run / entry).unlink()
+    (run / entry).mkdir()
+    with pytest.raises(ConfigError, match=f"{entry} should be a file"):
+        load_run(run)

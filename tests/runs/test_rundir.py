@@ -49,8 +49,8 @@ def test_a_saved_program_is_checked_against_its_id(tmp_path):
     (run.path / "programs" / f"{pid}.py").unlink()
     with pytest.raises(ConfigError, match=rf"cannot read programs/{pid}.py, the program"):
         run.load_program(pid)
-    odd = run.save_program("x = '\udcff'\n")  # a lone surrogate from the sandbox round-trips
-    assert run.load_program(odd.stem) == "x = '\udcff'\n"
+    for odd in ("x = '\udcff'\n", "def f():\r\n    return 1\r\n", "x = 1\ry = 2"):  # as the LM or a caller wrote it
+        assert run.load_program(run.save_program(odd).stem) == odd
 
 
 @pytest.mark.parametrize("content", [b"", b"not json", b"[]", b"\xff\xfe{}", b"[" * 100_000, b'{"command": "improve"}',
@@ -78,6 +78,21 @@ def test_a_run_directory_with_a_file_where_a_directory_belongs_is_named(tmp_path
     target.mkdir() if make == "dir" else target.write_text("x")
     with pytest.raises(ConfigError, match=f"{entry} should be a {'file' if make == 'dir' else 'directory'}"):
         RunDir.resume(run.path, "improve")
+
+
+def test_a_lock_that_cannot_be_written_is_an_error_and_released(tmp_path, monkeypatch):
+    import os
+
+    run = RunDir.create(tmp_path, "improve", {})
+    run.close()
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    for _ in range(2):  # the second attempt meets the disk again, not a lock it left behind
+        with pytest.raises(ConfigError, match="cannot write .*.lock: No space left on device"):
+            RunDir.resume(run.path, "improve")
 
 
 def test_a_resume_says_what_damage_it_will_redo(tmp_path):

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.runs.events import DOWNSTREAM_RUNS
+from selftaught.runs.rundir import check_layout, read_run_config, unreadable
 
 RUN_KINDS = ("self-improve", "transfer", "improve")
 IMPROVER_RUN_KINDS = DOWNSTREAM_RUNS  # one improver run on a downstream task each (runs/events.py)
@@ -173,22 +173,11 @@ def read_improver_files(directory: Path) -> list[tuple[str, str, str]]:
 
 
 def load_run(path: Path) -> RunData:
-    """Read a run directory; raises ConfigError if it is not one, or if it cannot be read."""
+    """Read a run directory; raises ConfigError if it is not one, or if it cannot be read. Its
+    config.json and layout are checked as a resume checks them (runs.rundir)."""
     path = Path(path)
-    config_file = path / "config.json"
-    try:
-        found = config_file.is_file()
-    except OSError as exc:  # e.g. the run directory itself is unreadable
-        raise _unreadable(path, exc) from None
-    if not found:
-        raise ConfigError(f"{path} is not a run directory (no config.json)",
-                          "pass a directory printed by a run, e.g. runs/20261124-093000-self-improve")
-    try:
-        config = _loads(_read(config_file).decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an integer too long, nesting too deep
-        raise ConfigError(f"{config_file} is not valid JSON: {str(exc)[:200]}", DAMAGED_RUN_FIX) from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"{config_file} does not hold a JSON object", DAMAGED_RUN_FIX)
+    config = read_run_config(path, "pass a directory printed by a run, e.g. runs/20261124-093000-self-improve", _loads)
+    check_layout(path)
     events = _once_each(e for e in read_jsonl(path / "events.jsonl")
                        if isinstance(e.get("kind"), str) and isinstance(e.get("key", ""), str))  # as Journal reads
     run = RunData(path, config, events, tuple(_usage_record(r) for r in _once_each(read_jsonl(path / "usage.jsonl"))))
@@ -227,13 +216,7 @@ def _read(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except OSError as exc:
-        raise _unreadable(file, exc) from None
-
-
-def _unreadable(path: Path, exc: OSError) -> ConfigError:
-    return ConfigError(f"cannot read {path}: {exc.strerror or exc}",
-                       "make it readable for this user (e.g. `chmod -R u+rX` on the run directory), or run "
-                       "the command as the user that wrote the run")
+        raise unreadable(file, exc) from None
 
 
 def task_seed(ref: str) -> str | None:
@@ -256,7 +239,7 @@ def read_jsonl(file: Path) -> list[dict[str, Any]]:
         if not file.is_file():
             return []
     except OSError as exc:
-        raise _unreadable(file, exc) from None
+        raise unreadable(file, exc) from None
     records = []
     for line in _read(file).decode("utf-8", "replace").splitlines():
         try:

@@ -84,10 +84,11 @@ def _text(event: dict, key: str) -> str | None:
 
 
 def _strings(event: dict, key: str) -> tuple[str, ...]:
-    return tuple(str(v) for v in _list(event.get(key)))
+    return tuple(str(v) for v in listed(event.get(key)))
 
 
-def _list(value: object) -> list | tuple:
+def listed(value: object) -> list | tuple:
+    """A journal field that should be a list: empty when damaged (null, a number, a string)."""
     return value if isinstance(value, (list, tuple)) else ()
 
 
@@ -167,7 +168,7 @@ class MetaScore:
                    val_std=_number(event, "val_std"), test_std=_number(event, "test_std"),
                    val_ci=_pair(event.get("val_ci")), test_ci=_pair(event.get("test_ci")),
                    n=_optional(event, "n", int),
-                   runs=tuple(r for r in _list(event.get("runs")) if isinstance(r, dict)),
+                   runs=tuple(r for r in listed(event.get("runs")) if isinstance(r, dict)),
                    key=str(event.get("key", "")))
 
     def to_event(self) -> dict:

@@ -27,13 +27,16 @@ import os
 import platform
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from selftaught.version import __version__
 from selftaught.errors import DAMAGED_RUN_FIX, ConfigError
 from selftaught.runs.journal import Journal
 from selftaught.tasks.secret import InstanceSecret, create_run_secret, load_run_secret
 from selftaught.ids import program_id
+
+
+LOCK_FILE = ".lock"  # experiments/publish.py and manifest.py leave it out of the data: it holds a pid
 
 
 class RunDir:
@@ -47,7 +50,7 @@ class RunDir:
         self._given_secret = secret  # a key the caller holds for this run (--instance-secret)
         self._lock_fd: int | None = _lock(path)
         try:
-            _check_layout(path)
+            check_layout(path)
             (path / "programs").mkdir(parents=True, exist_ok=True)
             try:
                 self.journal = Journal(path / "events.jsonl")
@@ -57,6 +60,7 @@ class RunDir:
         except BaseException:
             self.close()
             raise
+        self.damage = self._damage()  # as found, before this process journals anything (a resume does)
 
     def close(self) -> None:
         """Release the run's lock; the run can be resumed from here on."""
@@ -74,13 +78,7 @@ class RunDir:
     def __del__(self) -> None:
         self.close()
 
-    def __getstate__(self) -> dict:
-        # A copy (pickled for a worker, say) does not hold the lock: closing it must not close
-        # whatever file descriptor has this number in another process.
-        return {**self.__dict__, "_lock_fd": None}
-
-    @property
-    def damage(self) -> list[str]:
+    def _damage(self) -> list[str]:
         """What a resume found damaged and will redo, in words for the user (empty: nothing)."""
         notes = []
         if self.journal.skipped:
@@ -105,12 +103,15 @@ class RunDir:
         """A new run directory; its instance key is `instance_secret`, or this user's. The run
         keeps the key's fingerprint, and the key itself only with `store_key`."""
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = root / f"{stamp}-{command}"
-        suffix = 1
-        while path.exists():
-            suffix += 1
-            path = root / f"{stamp}-{command}-{suffix}"
-        path.mkdir(parents=True)
+        root.mkdir(parents=True, exist_ok=True)
+        path, suffix = root / f"{stamp}-{command}", 1
+        while True:
+            try:
+                path.mkdir()  # atomic: two runs started in one second, by two processes, get two names
+                break
+            except FileExistsError:
+                suffix += 1
+                path = root / f"{stamp}-{command}-{suffix}"
         create_run_secret(path, instance_secret, store_key)
         config = {"command": command, "settings": settings, "selftaught": __version__,
                   "python": platform.python_version(), "created": _dt.datetime.now().isoformat()}
@@ -121,6 +122,8 @@ class RunDir:
     def resume(cls, path: Path, command: str, instance_secret: InstanceSecret | None = None) -> "RunDir":
         config = read_run_config(path, f"pass a directory printed by an earlier `selftaught {command}`, "
                                        f"e.g. runs/20261124-093000-{command}")
+        if not isinstance(config.get("command"), str) or not isinstance(config.get("settings"), dict):
+            raise ConfigError(f"{path / 'config.json'} lacks the run's command or its settings", DAMAGED_RUN_FIX)
         if config["command"] != command:
             raise ConfigError(f"{path} is a `{config['command']}` run, not `{command}`",
                               f"resume it with `selftaught {config['command']} --resume {path}`")
@@ -142,8 +145,8 @@ class RunDir:
         """A saved program, checked against its id: a file changed after the run saved it would
         otherwise be run, and recorded, as the program the run named. `role` names it in errors."""
         file = self.path / "programs" / f"{pid}.py"
-        try:
-            source = file.read_text(encoding="utf-8", errors="surrogateescape")  # as save_program wrote it
+        try:  # bytes as save_program wrote them: read_text would turn \r\n into \n and change the id
+            source = file.read_bytes().decode("utf-8", "surrogateescape")
         except OSError as exc:
             raise ConfigError(f"{self.path} cannot read programs/{pid}.py, the {role}: {exc.strerror or exc}",
                               DAMAGED_RUN_FIX) from None
@@ -159,32 +162,36 @@ class RunDir:
         return target
 
 
-def read_run_config(path: Path, fix: str) -> dict:
-    """A run directory's config.json, checked as far as every reader relies on it: an object
-    with a command and a settings table. `fix` says what to pass instead of a non-run."""
+def read_run_config(path: Path, fix: str, loads: Callable[[str], Any] = json.loads) -> dict:
+    """A run directory's config.json, checked as far as every reader relies on it: a JSON object
+    (a reader copes with missing fields; a resume needs more). `fix` says what to pass instead of
+    a non-run; `loads` parses the JSON (a reader may read numbers its own way)."""
     config_file = path / "config.json"
     try:
-        if not config_file.is_file():
-            raise ConfigError(f"{path} is not a run directory (no config.json)", fix)
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        found = config_file.is_file()
+    except OSError as exc:  # e.g. the run directory itself cannot be read
+        raise unreadable(path, exc) from None
+    if not found:
+        raise ConfigError(f"{path} is not a run directory (no config.json)", fix)
+    try:
+        text = config_file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {config_file}: {exc.strerror or exc}",
-                          "give this user read access to the run directory") from None
+        raise unreadable(config_file, exc) from None
+    try:
+        config = loads(text.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, an integer too long, nesting too deep
         raise ConfigError(f"{config_file} is not valid JSON: {str(exc)[:200]}", DAMAGED_RUN_FIX) from None
     if not isinstance(config, dict):
         raise ConfigError(f"{config_file} does not hold a JSON object", DAMAGED_RUN_FIX)
-    if not isinstance(config.get("command"), str) or not isinstance(config.get("settings"), dict):
-        raise ConfigError(f"{config_file} lacks the run's command or its settings", DAMAGED_RUN_FIX)
     return config
 
 
 def _lock(path: Path) -> int | None:
     """Hold the run's lock (flock: the kernel drops it when its holder exits, kill -9 too)."""
     try:
-        fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise ConfigError(f"cannot open {path / '.lock'}: {exc.strerror or exc}",
+        raise ConfigError(f"cannot open {path / LOCK_FILE}: {exc.strerror or exc}",
                           "give this user write access to the run directory") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -200,15 +207,31 @@ def _lock(path: Path) -> int | None:
                               "close the other RunDir of it first (run.close(), or open it in a `with` block)")
         raise ConfigError(f"{path} is in use by {f'process {holder}' if holder else 'another process'}, which is "
                           "still writing it", "wait for that run to finish, or stop it (Ctrl-C) and then resume")
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)  # who holds it, for the error above
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)  # who holds it, for the error above
+    except OSError as exc:  # e.g. a full disk: the run could not journal either
+        os.close(fd)
+        raise ConfigError(f"cannot write {path / LOCK_FILE}: {exc.strerror or exc}",
+                          "free space on the disk, or give this user write access to the run directory") from None
     return fd
 
 
-def _check_layout(path: Path) -> None:
+def unreadable(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(f"cannot read {path}: {exc.strerror or exc}",
+                       "make it readable for this user (e.g. `chmod -R u+rX` on the run directory), or run "
+                       "the command as the user that wrote the run")
+
+
+def check_layout(path: Path) -> None:
+    """Files where a run keeps files, directories where it keeps directories."""
     for name, want_dir in (("programs", True), ("events.jsonl", False), ("usage.jsonl", False)):
         entry = path / name
-        if entry.exists() and entry.is_dir() != want_dir:
+        try:
+            present, is_dir = entry.exists(), entry.is_dir()
+        except OSError as exc:
+            raise unreadable(entry, exc) from None
+        if present and is_dir != want_dir:
             raise ConfigError(f"{entry} should be a {'directory' if want_dir else 'file'}, and is not",
                               DAMAGED_RUN_FIX)
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from selftaught.runs.events import (
-    SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, meta_scores, sittings, was_blocked,
+    SANDBOXED_IMPROVER_RUNS, Iteration, MetaScore, improver_runs, iterations, listed, meta_scores, sittings,
+    was_blocked,
 )
 
 
@@ -30,13 +31,13 @@ class RunSummary:
 
 
 def summarize(run: Path) -> RunSummary:
-    from selftaught.analysis.rundata import load_run, number
+    from selftaught.analysis.rundata import load_run
 
     data = load_run(run)  # read-only: a live run's journal is never repaired under its writer
     events, usage = list(data.events), list(data.usage)
     runs = improver_runs(events)  # downstream runs, as the report and the progress bar count them (runs/events.py)
     sandboxed = [e for e in events if e.get("kind") in SANDBOXED_IMPROVER_RUNS]  # as the safety telemetry does
-    flags = Counter(str(flag) for e in sandboxed for flag in _listed(e.get("static_flags")))
+    flags = Counter(str(flag) for e in sandboxed for flag in listed(e.get("static_flags")))
     spans = sittings(events)
     labels = data.improver_labels()
     return RunSummary(
@@ -45,8 +46,8 @@ def summarize(run: Path) -> RunSummary:
         sittings=max(1, len(spans)),
         lm_calls=len(usage),
         cached_calls=sum(1 for u in usage if u.get("n_responses") and u.get("n_cached") == u["n_responses"]),
-        prompt_tokens=sum(int(number(u.get("prompt_tokens"))) for u in usage),
-        completion_tokens=sum(int(number(u.get("completion_tokens"))) for u in usage),
+        prompt_tokens=sum(u["prompt_tokens"] for u in usage),  # numbers: load_run made them so
+        completion_tokens=sum(u["completion_tokens"] for u in usage),
         improver_runs=len(runs),
         improver_statuses=dict(Counter(r.status for r in runs)),
         meta_scores=[_meta_score(score, labels) for score in meta_scores(events)],
@@ -54,10 +55,6 @@ def summarize(run: Path) -> RunSummary:
         flags=dict(flags),
         blocked=sum(1 for e in sandboxed if was_blocked(e)),  # as the safety telemetry counts them
     )
-
-
-def _listed(value: object) -> list:
-    return value if isinstance(value, list) else []  # a damaged field: null, a number, a string
 
 
 def _meta_score(score: MetaScore, labels: dict[str, str]) -> dict:
