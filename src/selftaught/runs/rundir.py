@@ -55,8 +55,7 @@ class RunDir:
             try:
                 self.journal = Journal(path / "events.jsonl")
             except OSError as exc:
-                raise ConfigError(f"cannot read {path / 'events.jsonl'}: {exc.strerror or exc}",
-                                  "give this user read and write access to the run directory") from None
+                raise unreadable(path / "events.jsonl", exc) from None
         except BaseException:
             self.close()
             raise
