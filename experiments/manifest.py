@@ -36,11 +36,14 @@ def manifest(data: Path) -> str:
     lines = ["# Manifest", "", "Written by `experiments/manifest.py`. SHA-256 over each run's files (path and bytes).",
              "No run holds an instance key (`instance_secret`).", "",
              "| run | command | sample seed | files | sha256 |", "|---|---|---|---|---|"]
-    for run in sorted(p for p in (data / "runs").iterdir() if p.is_dir()):
+    # runs/: the registered experiments'; exploratory/<study>/runs/: studies chosen after a result
+    found = [*(data / "runs").iterdir(), *data.glob("exploratory/*/runs/*")]
+    for run in sorted((p for p in found if p.is_dir()), key=lambda p: str(p.relative_to(data))):
         config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
         seed = config.get("settings", {}).get("run", {}).get("sample_seed", "")
         files = len(run_files(run))
-        lines.append(f"| {run.name} | {config.get('command', '?')} | {seed} | {files} | {digest(run)[:16]} |")
+        name = run.name if run.parent == data / "runs" else run.relative_to(data)
+        lines.append(f"| {name} | {config.get('command', '?')} | {seed} | {files} | {digest(run)[:16]} |")
     for extra in ("cache.sqlite", "experiment.log"):
         if (data / extra).exists():
             lines.append(f"\n`{extra}`: sha256 {hashlib.sha256((data / extra).read_bytes()).hexdigest()[:16]}")
@@ -48,7 +51,7 @@ def manifest(data: Path) -> str:
 
 
 def write(data: Path) -> Path:
-    if any(data.glob("runs/*/instance_secret")):
+    if any(data.glob("runs/*/instance_secret")) or any(data.glob("exploratory/*/runs/*/instance_secret")):
         raise SystemExit(f"{data}/runs holds instance keys: remove them before publishing the data")
     (data / "MANIFEST.md").write_text(manifest(data))
     return data / "MANIFEST.md"
