@@ -162,6 +162,7 @@ def test_fields_of_the_wrong_shape_read_as_missing():
     score = MetaScore.from_event({"kind": "meta_score", "improver": "a", "val": float("inf"), "n": float("nan"),
                                   "runs": True})
     assert (score.val, score.n, score.runs) == (0.0, None, ())
+    assert MetaScore.from_event({"kind": "meta_score", "val": 10 ** 400, "n": 10 ** 400}).n is None
     it = Iteration.from_event({"kind": "iteration", "t": float("inf"), "wall_time_s": float("nan"),
                                "static_flags": None, "runtime_events": 3})
     assert (it.t, it.wall_time_s, it.static_flags, it.runtime_events) == (0, None, (), ())

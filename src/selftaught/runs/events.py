@@ -67,9 +67,13 @@ def was_blocked(event: dict) -> bool:
 def _optional(event: dict, key: str, kind: type = float) -> Any:
     """A numeric field some journals lack: None then, so a reader can fall back on something."""
     value = event.get(key)
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        return None  # also inf and nan: int() of them raises, and neither is a count, a score or a time
-    return kind(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        finite = math.isfinite(value)  # an int beyond a float raises here
+    except OverflowError:
+        return None
+    return kind(value) if finite else None  # inf and nan: int() of them raises; neither is a count or a time
 
 
 def _number(event: dict, key: str, kind: type = float) -> Any:
