@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from selftaught.runs.events import DOWNSTREAM_RUNS
+from selftaught.runs.journal import is_event
 from selftaught.runs.rundir import check_layout, read_run_config, unreadable
 
 RUN_KINDS = ("self-improve", "transfer", "improve")
@@ -178,8 +179,7 @@ def load_run(path: Path) -> RunData:
     path = Path(path)
     config = read_run_config(path, "pass a directory printed by a run, e.g. runs/20261124-093000-self-improve", _loads)
     check_layout(path)
-    events = _once_each(e for e in read_jsonl(path / "events.jsonl")
-                       if isinstance(e.get("kind"), str) and isinstance(e.get("key", ""), str))  # as Journal reads
+    events = _once_each(e for e in read_jsonl(path / "events.jsonl") if is_event(e))  # as the Journal reads
     run = RunData(path, config, events, tuple(_usage_record(r) for r in _once_each(read_jsonl(path / "usage.jsonl"))))
     for event in run.events:  # sources carried by events, e.g. what an improver returned
         if isinstance(event.get("solution"), str) and isinstance(event.get("solution_source"), str):

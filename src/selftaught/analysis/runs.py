@@ -9,6 +9,7 @@ from selftaught.analysis.history import self_improvement, transfer_rows
 from selftaught.analysis.rundata import RunData, load_run, number
 from selftaught.errors import ConfigError
 from selftaught.runs.events import iterations
+from selftaught.runs.rundir import unreadable
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ def list_runs(root: Path) -> RunList:
     root = Path(root)
     if not root.is_dir():
         raise ConfigError(f"{root} is not a directory", "pass the directory your runs go to, e.g. runs/")
-    unreadable: list[tuple[Path, str]] = []
+    damaged: list[tuple[Path, str]] = []
     try:
         candidates = [root] if (root / "config.json").is_file() else sorted(p for p in root.iterdir() if p.is_dir())
     except OSError as exc:
-        raise ConfigError(f"cannot read {root}: {exc.strerror or exc}", "make it readable for this user") from None
+        raise unreadable(root, exc) from None
     entries = []
     for path in candidates:
         try:
@@ -49,13 +50,13 @@ def list_runs(root: Path) -> RunList:
                 continue  # not a run
             entries.append(run_entry(load_run(path)))
         except ConfigError as exc:
-            unreadable.append((path, exc.problem))
+            damaged.append((path, exc.problem))
         except OSError as exc:  # a directory that cannot be looked into: it may be a run
-            unreadable.append((path, f"cannot read {path}: {exc.strerror or exc}"))
+            damaged.append((path, unreadable(path, exc).problem))
         except Exception as exc:  # damage no reader foresaw: one run must not hide the others
-            unreadable.append((path, f"cannot be analysed ({type(exc).__name__}: {exc})"[:300]))
+            damaged.append((path, f"cannot be analysed ({type(exc).__name__}: {exc})"[:300]))
     entries.sort(key=lambda e: (e.created, e.path.name))
-    return RunList(root, tuple(entries), tuple(unreadable))
+    return RunList(root, tuple(entries), tuple(damaged))
 
 
 def run_entry(run: RunData) -> RunEntry:

@@ -99,14 +99,16 @@ class Journal:
 
 
 def _event(line: bytes) -> dict | None:
-    """The event a journal line holds, or None where the line is not one `record` writes: a
-    UTF-8 JSON object with a string kind (and a string key, where it has one)."""
+    """The event a journal line holds, or None where the line is not one `record` writes."""
     try:
         event = json.loads(line.decode("utf-8"))
     except (ValueError, RecursionError):  # bad UTF-8 or JSON, an integer too long, nesting too deep
         return None
-    if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
-        return None
-    if "key" in event and not isinstance(event["key"], str):
-        return None
-    return event
+    return event if is_event(event) else None
+
+
+def is_event(record: object) -> bool:
+    """Whether a parsed journal line has an event's shape: an object with a string kind (and a
+    string key, where it has one). The writer and every reader skip anything else alike."""
+    return isinstance(record, dict) and isinstance(record.get("kind"), str) and \
+        isinstance(record.get("key", ""), str)
